@@ -1,0 +1,66 @@
+"""The web application, built as an object from a configured bylab instance."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import xstatic.pkg.leaflet as xstatic_leaflet
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.sessions import SessionMiddleware
+
+from bylab import __version__
+from bylab.core import Bylab
+from bylab.web.errors import install_error_handlers
+from bylab.web.routes import router as web_router
+
+STATIC_DIR = Path(__file__).parent / "web" / "static"
+
+
+def _capability_routers() -> list:  # type: ignore[type-arg]
+    from bylab.auth.routes import router as auth_router
+    from bylab.catalog.routes import router as catalog_router
+    from bylab.places.routes import router as places_router
+
+    return [auth_router, catalog_router, places_router]
+
+
+def create_app(bylab: Bylab) -> FastAPI:
+    """The ASGI app serving the UI and APIs of ``bylab``."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        bylab.close()
+
+    app = FastAPI(
+        title="bylab API",
+        version=__version__,
+        description="City data catalogue, places and indicators for smart sustainable cities. "
+        "Also served: a CKAN Action API subset at /api/3/action/ and DCAT-AP at /catalog.ttl.",
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.bylab = bylab
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=bylab.settings.effective_secret_key(),
+        session_cookie="bylab_session",
+        max_age=bylab.settings.session_max_age_s,
+        same_site="lax",
+        https_only=bylab.settings.secure_cookies,
+    )
+    install_error_handlers(app)
+    app.mount("/static/vendor/leaflet", StaticFiles(directory=xstatic_leaflet.BASE_DIR),
+              name="leaflet")
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(web_router)
+    for router in _capability_routers():
+        app.include_router(router)
+    return app

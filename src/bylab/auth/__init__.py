@@ -1,0 +1,1 @@
+"""Accounts: organisations, users, roles, networks, API tokens, and who may see what."""

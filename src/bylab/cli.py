@@ -1,0 +1,112 @@
+"""The `bylab` command: a thin layer over the actions. Errors are mapped to messages here."""
+
+from __future__ import annotations
+
+import errno
+import socket
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from bylab.core import Bylab
+from bylab.errors import BylabError
+from bylab.settings import Settings, settings_reference_markdown
+
+app = typer.Typer(help="bylab: city data, indicators and shared learning for smart cities.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+console = Console(stderr=True)
+
+
+def open_bylab(data_dir: Path | None = None) -> Bylab:
+    """The configured instance, schema up to date."""
+    settings = Settings(data_dir=data_dir) if data_dir else Settings()
+    bylab = Bylab(settings)
+    bylab.setup()
+    return bylab
+
+
+def check_port_free(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise BylabError(
+                    f"port {port} on {host} is already in use (another bylab?). "
+                    f"Stop it or choose another port with --port.", field="port"
+                ) from None
+            raise
+
+
+def run_server(bylab: Bylab, host: str, port: int) -> None:
+    import uvicorn
+
+    from bylab.app import create_app
+
+    check_port_free(host, port)
+    console.print(f"bylab is serving on [bold]http://{host}:{port}/[/bold] (Ctrl+C stops it)")
+    uvicorn.run(create_app(bylab), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Serve the configured instance (settings from BYLAB_* variables or the settings file)."""
+    bylab = open_bylab()
+    run_server(bylab, host or bylab.settings.host, port or bylab.settings.port)
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    load_only: Annotated[bool, typer.Option(help="Load the demo data, do not serve.")] = False,
+) -> None:
+    """Load the bundled real-data demo region (once) and serve it."""
+    from bylab.demo.loader import demo_data_dir, demo_load
+
+    check_port_free(host, port) if not load_only else None
+    bylab = open_bylab(demo_data_dir())
+    demo_load(bylab, progress=console)
+    if not load_only:
+        run_server(bylab, host, port)
+
+
+@app.command("settings-doc")
+def settings_doc() -> None:
+    """Print the settings reference (Markdown)."""
+    sys.stdout.write(settings_reference_markdown())
+
+
+@app.command("db-upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database schema."""
+    open_bylab()
+    console.print("database schema is up to date")
+
+
+def _register_subcommands() -> None:
+    from bylab.auth.cli import app as auth_app
+    from bylab.catalog.cli import app as dataset_app
+    from bylab.places.cli import app as places_app
+
+    app.add_typer(auth_app, name="account", help="Organisations, users, roles and API tokens.")
+    app.add_typer(dataset_app, name="dataset", help="Publish and inspect datasets.")
+    app.add_typer(places_app, name="places", help="Places, boundaries and code changes.")
+
+
+_register_subcommands()
+
+
+def main() -> None:
+    try:
+        app()
+    except BylabError as error:
+        console.print(f"[red]error:[/red] {error}")
+        sys.exit(1)

@@ -1,0 +1,1 @@
+"""Places: municipalities, counties and regions with official codes, boundaries and history."""

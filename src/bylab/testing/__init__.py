@@ -1,0 +1,1 @@
+"""Test helpers shipped with bylab: instances on each storage backend, and a running server."""

@@ -1,0 +1,76 @@
+"""Jinja templates: one environment, each capability's templates under its own prefix
+(``catalog/dataset.html`` lives in ``bylab/catalog/templates/dataset.html``)."""
+
+from __future__ import annotations
+
+import gettext
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader, select_autoescape
+
+from bylab import __version__
+from bylab.web.security import actor_of, csrf_token
+
+TEMPLATE_PACKAGES = ("web", "auth", "catalog", "places")
+LANGUAGES = {"en": "English", "nb": "Norsk bokmål", "sv": "Svenska", "pl": "Polski"}
+LOCALE_DIR = Path(__file__).parent / "locale"
+
+
+def _environment() -> Environment:
+    prefixed = PrefixLoader(
+        {name: PackageLoader(f"bylab.{name}", "templates") for name in TEMPLATE_PACKAGES}
+    )
+    environment = Environment(
+        loader=ChoiceLoader([prefixed]),
+        autoescape=select_autoescape(["html", "xml"]),
+        extensions=["jinja2.ext.i18n"],
+    )
+    environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    return environment
+
+
+templates = Jinja2Templates(env=_environment())
+
+
+def language_of(request: Request) -> str:
+    """The UI language: ?lang=, then the lang cookie, then Accept-Language, then English."""
+    for candidate in (request.query_params.get("lang"), request.cookies.get("lang")):
+        if candidate in LANGUAGES:
+            return candidate
+    accepted = request.headers.get("accept-language", "")
+    for part in accepted.split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        code = "nb" if code in {"no", "nn"} else code
+        if code in LANGUAGES:
+            return code
+    return "en"
+
+
+def translations_for(language: str) -> gettext.NullTranslations:
+    return gettext.translation("bylab", LOCALE_DIR, languages=[language], fallback=True)
+
+
+def render(request: Request, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
+    """Render a page with the values every page needs (actor, language, CSRF token)."""
+    language = language_of(request)
+    translations = translations_for(language)
+    context = {
+        "request": request,
+        "actor": actor_of(request),
+        "csrf_token": csrf_token(request),
+        "lang": language,
+        "languages": LANGUAGES,
+        "version": __version__,
+        "gettext": translations.gettext,
+        "ngettext": translations.ngettext,
+        "_": translations.gettext,
+        **values,
+    }
+    response = templates.TemplateResponse(request, template, context, status_code=status_code)
+    if request.query_params.get("lang") == language:
+        response.set_cookie("lang", language, max_age=365 * 86400, samesite="lax")
+    return response
