@@ -132,5 +132,6 @@ def settings_reference_markdown() -> str:
     for name, field in Settings.model_fields.items():
         default = "(computed)" if field.default_factory else repr(field.default)
         type_name = getattr(field.annotation, "__name__", str(field.annotation))
+        type_name = type_name.replace(" | ", " or ").replace("pathlib.", "")
         lines.append(f"| `BYLAB_{name.upper()}` | {type_name} | {default} | {field.description} |")
     return "\n".join(lines) + "\n"

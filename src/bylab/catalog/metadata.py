@@ -35,7 +35,7 @@ LICENCES = {
     "MIT": "https://opensource.org/licenses/MIT",
     "ODbL-1.0": "https://opendatacommons.org/licenses/odbl/1-0/",
     "other-open": "http://www.opendefinition.org/licenses/other-open",
-    "proprietary": "",
+    "notspecified": "",  # the source states no licence: say so rather than guess
 }
 
 
