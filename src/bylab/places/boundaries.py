@@ -42,8 +42,8 @@ def read_features(path: Path) -> list[BoundaryFeature]:
 
 def area_km2(geometry: BaseGeometry) -> float:
     """The geodesic area of a lon/lat geometry in km² (polygonal parts only)."""
-    polygons = [part for part in _polygon_parts(geometry)]
-    total_m2 = sum(abs(_WGS84.geometry_area_perimeter(polygon)[0]) for polygon in polygons)
+    parts = _polygon_parts(geometry)
+    total_m2 = sum(abs(_WGS84.geometry_area_perimeter(polygon)[0]) for polygon in parts)
     return total_m2 / M2_PER_KM2
 
 
