@@ -32,6 +32,7 @@ class Bylab:
         return Context(self, Actor.system())
 
     def close(self) -> None:
+        self.tables.close()
         self.db.dispose()
 
 

@@ -78,8 +78,8 @@ class DatasetVersion(Base):
     source_format: Mapped[str] = mapped_column(String(20))  # csv, xlsx, geojson, parquet
     table_path: Mapped[str] = mapped_column(String(500))  # relative to the table store
     row_count: Mapped[int] = mapped_column(BigInteger)
-    byte_size: Mapped[int] = mapped_column(BigInteger)
-    sha256: Mapped[str] = mapped_column(String(64))
+    byte_size: Mapped[int] = mapped_column(BigInteger)  # of the stored Parquet file
+    sha256: Mapped[str] = mapped_column(String(64))  # of the stored Parquet file
     columns: Mapped[list[dict[str, object]]] = mapped_column(JsonColumn, default=list)
     note: Mapped[str] = mapped_column(Text, default="")
 

@@ -26,6 +26,7 @@ from bylab.auth.actions import organisation_list, organisation_show
 from bylab.auth.models import Organisation, OrganisationKind
 from bylab.catalog import publish
 from bylab.catalog.access import can_edit_dataset
+from bylab.catalog.export import Preview, dataset_preview
 from bylab.catalog.metadata import DATA_THEMES, FREQUENCIES, LICENCES, DatasetMetadata
 from bylab.catalog.models import Dataset, DatasetVersion, Visibility
 from bylab.catalog.queries import DatasetQuery, DatasetSort, dataset_search, dataset_show
@@ -49,7 +50,14 @@ SORT_LABELS = {
     DatasetSort.NAME_ASC: "Name (A–Z)",
     DatasetSort.NAME_DESC: "Name (Z–A)",
 }
-UPLOAD_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".geojson", ".json", ".parquet", ".gz", ".zip")
+# Plain words for the stored (DuckDB/Parquet) column types.
+TYPE_LABELS = {
+    "VARCHAR": "text", "BIGINT": "whole number", "INTEGER": "whole number",
+    "HUGEINT": "whole number", "DOUBLE": "decimal number", "FLOAT": "decimal number",
+    "BOOLEAN": "true/false", "DATE": "date", "TIMESTAMP": "date and time",
+    "TIMESTAMP WITH TIME ZONE": "date and time", "TIME": "time of day", "BLOB": "binary",
+    "GEOMETRY": "geometry",
+}
 
 
 def localised(texts: Mapping[str, str], language: str) -> str:
@@ -141,22 +149,11 @@ def _chosen_version(dataset: Dataset, requested: str | None) -> DatasetVersion |
     raise NotFound(f"dataset '{dataset.name}' has no version {requested}", field="version")
 
 
-@dataclass
-class Preview:
-    """One page of a stored table, for the preview table."""
-
-    columns: list[str] = field(default_factory=list)
-    rows: list[tuple[Any, ...]] = field(default_factory=list)
-    start: int = 0
-    total: int = 0
-
-
-def _preview(ctx: Context, version: DatasetVersion | None, start: int) -> Preview:
+def _preview(ctx: Context, dataset: Dataset, version: DatasetVersion | None,
+             start: int) -> Preview | None:
     if version is None:
-        return Preview()
-    path = ctx.tables.resolve(version.table_path)
-    columns, rows = ctx.tables.preview(path, limit=PREVIEW_ROWS, offset=start)
-    return Preview(columns=columns, rows=rows, start=start, total=version.row_count)
+        return None
+    return dataset_preview(ctx, dataset.name, version.version, PREVIEW_ROWS, start)
 
 
 def _preview_start(request: Request) -> int:
@@ -189,12 +186,12 @@ def dataset_page(request: Request, ctx: ContextDep, name: str) -> HTMLResponse:
         request, "catalog/dataset.html",
         dataset=dataset, version=version,
         version_query=_version_query(version, dataset),
-        preview=_preview(ctx, version, _preview_start(request)),
+        preview=_preview(ctx, dataset, version, _preview_start(request)),
         preview_rows=PREVIEW_ROWS,
         publisher=organisation_show(ctx, dataset.organisation_id),
         place_names=_place_names(ctx, dataset.spatial),
         shared_with=publish.dataset_shared_with(ctx, dataset) if can_edit else [],
-        can_edit=can_edit, themes=DATA_THEMES, licences=LICENCES,
+        can_edit=can_edit, themes=DATA_THEMES, licences=LICENCES, type_labels=TYPE_LABELS,
         localised=localised, formats=download_formats(dataset),
     )
 
@@ -459,7 +456,9 @@ def _render_sharing(
     return render(
         request, "catalog/sharing.html", status_code=error.status_code if error else 200,
         dataset=dataset, visibility=visibility, shared_with=shared_with, error=error,
-        localised=localised, share_targets=_form_choices(ctx)["share_targets"],
+        localised=localised,
+        share_targets=[org for org in _form_choices(ctx)["share_targets"]
+                       if org.id != dataset.organisation_id],
         publisher=organisation_show(ctx, dataset.organisation_id),
     )
 

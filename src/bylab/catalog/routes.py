@@ -5,23 +5,10 @@ Order matters: ``/datasets/{name}.ttl`` (DCAT) must be matched before the page r
 
 from __future__ import annotations
 
-import importlib
-
 from fastapi import APIRouter
 
-from bylab.catalog import pages
-
-# Built in parallel by others; included as soon as each module exists.
-_SERVICE_MODULES = ("bylab.catalog.api", "bylab.catalog.ckan", "bylab.catalog.dcat")
+from bylab.catalog import api, ckan, dcat, pages
 
 router = APIRouter()
-for _module_name in _SERVICE_MODULES:
-    try:
-        _module = importlib.import_module(_module_name)
-    except ModuleNotFoundError as missing:
-        if missing.name != _module_name:
-            raise
-        continue
-    if hasattr(_module, "router"):
-        router.include_router(_module.router)
-router.include_router(pages.router)
+for _surface in (api, ckan, dcat, pages):
+    router.include_router(_surface.router)

@@ -70,7 +70,7 @@ def demo_load(bylab: Bylab, progress: Console | None = None) -> bool:
     ctx = bylab.system_context()
     spec = demo_spec()
     console.print("loading places and boundaries…")
-    places_load_bundled(ctx)
+    places_load_bundled(ctx, progress=lambda message: console.print(f"  {message}"))
     console.print("creating organisations and demo logins…")
     _load_organisations(ctx, spec["organisations"])
     _load_users(ctx, spec["users"])
@@ -126,7 +126,7 @@ def _load_datasets(ctx: Context, datasets: list[dict[str, Any]], console: Consol
                 bar.update(task, completed=done, total=total)
 
             with _source_file(ctx, entry) as source:
-                dataset_publish(ctx, _metadata(entry), source, Path(entry["file"]).name, report)
+                dataset_publish(ctx, _metadata(entry), source, source.name, report)
 
 
 def _metadata(entry: dict[str, Any]) -> DatasetMetadata:

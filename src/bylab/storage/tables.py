@@ -8,6 +8,7 @@ writers in different processes never contend for a database lock.
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 from collections.abc import Iterator
@@ -29,6 +30,11 @@ class TableStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._local = threading.local()
+        self._connections: list[duckdb.DuckDBPyConnection] = []
+        self._connections_lock = threading.Lock()
+        # Close every thread's connection in an orderly way; DuckDB can abort when
+        # connections of finished threads are torn down during interpreter shutdown.
+        atexit.register(self.close)
 
     def path_for(self, dataset_id: str, version: int) -> Path:
         return self.root / dataset_id / f"v{version}.parquet"
@@ -43,7 +49,8 @@ class TableStore:
     def atomic_path(self, final_path: Path) -> Iterator[Path]:
         """Yield a temporary path; rename it to ``final_path`` only if the block succeeds."""
         final_path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = final_path.with_name(f".{final_path.name}.{os.getpid()}.tmp")
+        unique = f"{os.getpid()}-{threading.get_ident()}"
+        temporary = final_path.with_name(f".{final_path.name}.{unique}.tmp")
         try:
             yield temporary
             with open(temporary, "rb") as written:
@@ -57,8 +64,20 @@ class TableStore:
         connection = getattr(self._local, "connection", None)
         if connection is None:
             connection = duckdb.connect(":memory:")
+            connection.execute("SET enable_progress_bar_print=false")
+            connection.execute("SET TimeZone='UTC'")
             self._local.connection = connection
+            with self._connections_lock:
+                self._connections.append(connection)
         return connection
+
+    def close(self) -> None:
+        """Close every connection this store opened (in any thread)."""
+        with self._connections_lock:
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            connection.close()
+        self._local = threading.local()
 
     def query(self, sql: str, parameters: list[Any] | None = None) -> duckdb.DuckDBPyRelation:
         return self.connection().execute(sql, parameters or [])
