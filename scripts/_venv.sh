@@ -16,3 +16,17 @@ ensure_venv() {
     touch "$stamp"
   fi
 }
+
+# ensure_side_venv DIR REQUIREMENTS: a separate environment for a tool whose pins clash with
+# bylab's (ckanext-dcat needs CKAN, which needs SQLAlchemy < 2.1), reinstalled when the
+# requirements file changes.
+ensure_side_venv() {
+  local dir="$1" requirements="$2" python="${PYTHON:-python3}"
+  local stamp="$dir/.installed"
+  [ -x "$dir/bin/python" ] || "$python" -m venv "$dir"
+  if [ ! -f "$stamp" ] || [ "$requirements" -nt "$stamp" ]; then
+    echo "installing $(basename "$dir") into $dir…" >&2
+    "$dir/bin/python" -m pip install --quiet -r "$requirements" >&2
+    touch "$stamp"
+  fi
+}

@@ -110,3 +110,7 @@ def main() -> None:
     except BylabError as error:
         console.print(f"[red]error:[/red] {error}")
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 
 class BylabError(Exception):
     """Base error. ``file``, ``row`` and ``field`` say where bad input was found."""
@@ -71,3 +73,11 @@ class Conflict(BylabError):
 
 class TooLarge(InvalidInput):
     status_code = 413
+
+
+def invalid_input_from(error: ValidationError, file: str | None = None) -> InvalidInput:
+    """The first problem pydantic found, as an InvalidInput naming the field."""
+    first = error.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or None
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return InvalidInput(message, file=file, field=field)

@@ -81,6 +81,10 @@ class Settings(BaseSettings):
         default="bylab", description="Publisher named on the DCAT catalogue record."
     )
     default_language: str = Field(default="en", description="UI language: en, nb, sv or pl.")
+    default_region: str = Field(
+        default="NO-15",
+        description="Place id the home page and maps open on (NO-15: Møre og Romsdal).",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -18,7 +18,7 @@ from bylab.catalog.ingest.uploads import FILE_FIELD, ReceivedForm, receive_form
 from bylab.catalog.metadata import DatasetMetadata
 from bylab.catalog.models import Dataset, DatasetVersion, Visibility
 from bylab.core import Context
-from bylab.errors import InvalidInput, NotAuthorized, TooLarge
+from bylab.errors import InvalidInput, NotAuthorized, TooLarge, invalid_input_from
 from bylab.web.security import check_csrf, context_of
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
@@ -293,6 +293,4 @@ def _metadata_from_json(body: bytes) -> DatasetMetadata:
     except json.JSONDecodeError as error:
         raise InvalidInput(f"not valid JSON: {error.msg}", field="metadata") from None
     except ValidationError as error:
-        first = error.errors()[0]
-        location = ".".join(str(part) for part in first["loc"]) or "metadata"
-        raise InvalidInput(first["msg"], field=location) from None
+        raise invalid_input_from(error) from None

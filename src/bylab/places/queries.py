@@ -16,7 +16,6 @@ from bylab.places.boundaries import simplified_geojson
 from bylab.places.models import Place
 
 LEVEL_ORDER = {"country": 0, "county": 1, "district": 2, "municipality": 3}
-DEFAULT_REGION_ID = "NO-15"  # Møre og Romsdal: Molde NO-1506, Ålesund NO-1508, Kristiansund NO-1505
 
 
 def place_get(session: Session, place_id: str) -> Place:

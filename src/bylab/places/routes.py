@@ -13,7 +13,6 @@ from bylab.core import Context
 from bylab.places.history import place_crosswalk, place_history
 from bylab.places.models import Place, PlaceLevel
 from bylab.places.queries import (
-    DEFAULT_REGION_ID,
     place_boundary,
     place_children,
     place_find,
@@ -189,8 +188,8 @@ def places_page(
         places = place_search(ctx, q, country or None, level_filter, limit=300)
         region = None
     else:
-        region = place_find(ctx, DEFAULT_REGION_ID)
-        places = place_children(ctx, DEFAULT_REGION_ID, date.today()) if region else []
+        region = place_find(ctx, ctx.settings.default_region)
+        places = place_children(ctx, region.id, date.today()) if region else []
     return render(request, "places/places.html", places=places, region=region, q=q,
                   country=country, level=level, levels=list(PlaceLevel), searching=searching,
                   today=date.today().isoformat())

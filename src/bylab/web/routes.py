@@ -1,19 +1,33 @@
-"""Pages and endpoints that belong to no single capability: home, health, API status."""
+"""Pages and endpoints that belong to no single capability: home, health."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from bylab import __version__
+from bylab.catalog.queries import DatasetQuery, dataset_search
+from bylab.core import Context
+from bylab.places.queries import place_children, place_find
+from bylab.web.security import context_of
 from bylab.web.templating import render
 
 router = APIRouter()
+ContextDep = Annotated[Context, Depends(context_of)]
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def home(request: Request) -> HTMLResponse:
-    return render(request, "web/home.html")
+def home(request: Request, ctx: ContextDep) -> HTMLResponse:
+    """The home page opens on the configured region: its map, its municipalities and the
+    newest datasets the visitor may see."""
+    region = place_find(ctx, ctx.settings.default_region)
+    municipalities = place_children(ctx, region.id, date.today()) if region else []
+    newest = dataset_search(ctx, DatasetQuery(rows=6))
+    return render(request, "web/home.html", region=region, municipalities=municipalities,
+                  newest=newest, today=date.today().isoformat())
 
 
 @router.get("/api/health", tags=["meta"])

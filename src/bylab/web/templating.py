@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import gettext
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,16 @@ def _environment() -> Environment:
     return environment
 
 
+def localised(texts: Mapping[str, str], language: str) -> str:
+    """The text in ``language`` if given, else English, else the first one."""
+    for candidate in (language, "en"):
+        if texts.get(candidate, "").strip():
+            return texts[candidate]
+    return next((text for text in texts.values() if text.strip()), "")
+
+
 templates = Jinja2Templates(env=_environment())
+templates.env.globals["localised"] = localised
 
 
 def language_of(request: Request) -> str:
