@@ -24,7 +24,6 @@ from bylab.testing.backends import (
     postgres_template,
 )
 
-SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
 TEST_DATA = Path(__file__).parent / "data"
 PASSWORD = "correct horse battery"
 
