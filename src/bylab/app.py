@@ -8,6 +8,7 @@ from pathlib import Path
 
 import xstatic.pkg.leaflet as xstatic_leaflet
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
@@ -36,7 +37,8 @@ def create_app(bylab: Bylab) -> FastAPI:
         yield
         bylab.close()
 
-    app = FastAPI(
+    # FastAPIOffline serves the API docs' Swagger UI from its own package, not from a CDN.
+    app = FastAPIOffline(
         title="bylab API",
         version=__version__,
         description="City data catalogue, places and indicators for smart sustainable cities. "
@@ -44,6 +46,7 @@ def create_app(bylab: Bylab) -> FastAPI:
         docs_url="/docs",
         redoc_url=None,
         openapi_url="/openapi.json",
+        static_url="/static/vendor/apidocs",
         lifespan=lifespan,
     )
     app.state.bylab = bylab

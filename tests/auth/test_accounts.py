@@ -78,3 +78,26 @@ def test_login_requires_csrf_and_sets_session(client, accounts_setup: dict[str, 
     assert client.get("/api/me").json()["username"] == "mia"
     cookie = ok.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie
+
+
+def _logged_in(client, username: str) -> str:  # noqa: ANN001
+    page = client.get("/login")
+    token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
+    account = client.get("/account")
+    return account.text.split('name="csrf_token" value="')[1].split('"')[0]
+
+
+def test_account_page_creates_lists_and_revokes_tokens(client, accounts_setup) -> None:  # noqa: ANN001
+    assert client.get("/account", follow_redirects=False).headers["location"].startswith("/login")
+    csrf = _logged_in(client, "ola")
+    assert client.post("/account/tokens", data={"name": "nightly"}).status_code == 403
+    created = client.post("/account/tokens", data={"name": "nightly", "csrf_token": csrf})
+    secret = created.text.split('<code id="new-token">')[1].split("<")[0]
+    assert secret.startswith("bylab_") and "nightly" in created.text
+    assert client.get("/api/me", headers={"Authorization": f"Bearer {secret}"}).json()[
+        "username"] == "ola"
+    assert secret not in client.get("/account").text  # shown once only
+    token_id = created.text.split('action="/account/tokens/')[1].split("/revoke")[0]
+    client.post(f"/account/tokens/{token_id}/revoke", data={"csrf_token": csrf})
+    assert client.get("/api/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 403

@@ -247,6 +247,16 @@ def actor_from_token(ctx: Context, secret: str) -> Actor:
         return actor_for_user(session, user)
 
 
+def token_list(ctx: Context) -> list[ApiToken]:
+    """The actor's own API tokens (never their secrets), newest first."""
+    if ctx.actor.user_id is None:
+        raise NotAuthorized("log in to see your tokens")
+    with ctx.db.session() as session:
+        return list(session.scalars(
+            select(ApiToken).where(ApiToken.user_id == ctx.actor.user_id)
+            .order_by(ApiToken.created.desc())))
+
+
 def token_revoke(ctx: Context, token_id: str) -> None:
     with ctx.db.session() as session:
         token = session.get(ApiToken, token_id)

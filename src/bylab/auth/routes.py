@@ -55,6 +55,47 @@ def _safe_next(target: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") else "/"
 
 
+@router.get("/account", response_class=HTMLResponse, include_in_schema=False)
+def account_page(request: Request, ctx: ContextDep) -> Response:
+    """Your organisations and roles, and your API tokens."""
+    if ctx.actor.is_anonymous:
+        return RedirectResponse("/login?next=/account", status_code=303)
+    return _account(request, ctx)
+
+
+def _account(request: Request, ctx: Context, new_token: str | None = None) -> HTMLResponse:
+    organisations = {org.id: org for org in actions.organisation_list(ctx)}
+    roles = [(organisations[org_id], role) for org_id, role in ctx.actor.roles.items()
+             if org_id in organisations]
+    return render(request, "auth/account.html", roles=roles, tokens=actions.token_list(ctx),
+                  new_token=new_token)
+
+
+@router.post("/account/tokens", include_in_schema=False)
+def account_token_create(
+    request: Request,
+    ctx: ContextDep,
+    name: Annotated[str, Form()],
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    if ctx.actor.is_anonymous:
+        raise NotAuthorized("log in to create a token")
+    return _account(request, ctx, new_token=actions.token_create(ctx, name.strip() or "token"))
+
+
+@router.post("/account/tokens/{token_id}/revoke", include_in_schema=False)
+def account_token_revoke(
+    request: Request,
+    ctx: ContextDep,
+    token_id: str,
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    actions.token_revoke(ctx, token_id)
+    return RedirectResponse("/account", status_code=303)
+
+
 class MeOut(BaseModel):
     username: str | None
     is_sysadmin: bool
