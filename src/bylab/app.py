@@ -15,6 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from bylab import __version__
 from bylab.core import Bylab
+from bylab.settings import Settings
 from bylab.web.errors import install_error_handlers
 from bylab.web.routes import router as web_router
 
@@ -24,9 +25,10 @@ STATIC_DIR = Path(__file__).parent / "web" / "static"
 def _capability_routers() -> list:  # type: ignore[type-arg]
     from bylab.auth.routes import router as auth_router
     from bylab.catalog.routes import router as catalog_router
+    from bylab.indicators.routes import router as indicators_router
     from bylab.places.routes import router as places_router
 
-    return [auth_router, catalog_router, places_router]
+    return [auth_router, catalog_router, places_router, indicators_router]
 
 
 def create_app(bylab: Bylab) -> FastAPI:
@@ -50,7 +52,7 @@ def create_app(bylab: Bylab) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.bylab = bylab
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     app.add_middleware(
         SessionMiddleware,
         secret_key=bylab.settings.effective_secret_key(),
@@ -67,3 +69,10 @@ def create_app(bylab: Bylab) -> FastAPI:
     for router in _capability_routers():
         app.include_router(router)
     return app
+
+
+def create_app_from_environment() -> FastAPI:
+    """The app of the instance the BYLAB_* variables (or the settings file) configure: what
+    each worker process of ``bylab serve --workers N`` builds. The schema is brought up to
+    date once, by the serving command, before the workers start."""
+    return create_app(Bylab(Settings()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import socket
 import sys
 from pathlib import Path
@@ -42,24 +43,56 @@ def check_port_free(host: str, port: int) -> None:
             raise
 
 
-def run_server(bylab: Bylab, host: str, port: int) -> None:
+def default_workers() -> int:
+    """Server processes when none are asked for: one per core, at most two (the catalogue's
+    reads are short; more processes mostly add memory and database connections)."""
+    return min(2, os.cpu_count() or 1)
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """The settings as BYLAB_* variables, so worker processes build the same instance."""
+    return {f"BYLAB_{name.upper()}": str(value)
+            for name, value in settings.model_dump().items() if value is not None}
+
+
+def run_server(bylab: Bylab, host: str, port: int, workers: int = 1) -> None:
+    """Serve ``bylab``: in this process with one worker; otherwise ``workers`` processes,
+    each building its own instance from the settings (passed on as BYLAB_* variables)."""
     import uvicorn
 
     from bylab.app import create_app
 
     check_port_free(host, port)
-    console.print(f"bylab is serving on [bold]http://{host}:{port}/[/bold] (Ctrl+C stops it)")
-    uvicorn.run(create_app(bylab), host=host, port=port, log_level="warning")
+    console.print(f"bylab is serving on [bold]http://{host}:{port}/[/bold] with {workers} "
+                  f"worker{'s' if workers > 1 else ''} (Ctrl+C stops it)")
+    options = {"host": host, "port": port, "log_level": "warning", "access_log": False}
+    if workers <= 1:
+        uvicorn.run(create_app(bylab), **options)  # type: ignore[arg-type]
+        return
+    bylab.settings.effective_secret_key()  # made once here, not raced by the workers
+    os.environ.update(settings_environment(bylab.settings))
+    bylab.close()
+    uvicorn.run("bylab.app:create_app_from_environment", factory=True, workers=workers,
+                **options)  # type: ignore[arg-type]
+
+
+WorkersOption = Annotated[int | None, typer.Option(
+    min=1, help="Server processes (default: one per CPU core, at most 2).")]
 
 
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: WorkersOption = None,
 ) -> None:
-    """Serve the configured instance (settings from BYLAB_* variables or the settings file)."""
+    """Serve the configured instance (settings from BYLAB_* variables or the settings file).
+
+    With more than one worker (the default on a machine with two or more cores) each worker
+    is its own process with its own database connections and caches."""
     bylab = open_bylab()
-    run_server(bylab, host or bylab.settings.host, port or bylab.settings.port)
+    run_server(bylab, host or bylab.settings.host, port or bylab.settings.port,
+               workers or default_workers())
 
 
 @app.command()
@@ -67,6 +100,7 @@ def demo(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     load_only: Annotated[bool, typer.Option(help="Load the demo data, do not serve.")] = False,
+    workers: WorkersOption = None,
 ) -> None:
     """Load the bundled real-data demo region (once) and serve it."""
     from bylab.demo.loader import demo_data_dir, demo_load
@@ -75,7 +109,7 @@ def demo(
     bylab = open_bylab(demo_data_dir())
     demo_load(bylab, progress=console)
     if not load_only:
-        run_server(bylab, host, port)
+        run_server(bylab, host, port, workers or default_workers())
 
 
 @app.command("settings-doc")
@@ -94,11 +128,13 @@ def db_upgrade() -> None:
 def _register_subcommands() -> None:
     from bylab.auth.cli import app as auth_app
     from bylab.catalog.cli import app as dataset_app
+    from bylab.indicators.cli import app as indicators_app
     from bylab.places.cli import app as places_app
 
     app.add_typer(auth_app, name="account", help="Organisations, users, roles and API tokens.")
     app.add_typer(dataset_app, name="dataset", help="Publish and inspect datasets.")
     app.add_typer(places_app, name="places", help="Places, boundaries and code changes.")
+    app.add_typer(indicators_app, name="indicators", help="U4SSC KPIs: compute, show, export.")
 
 
 _register_subcommands()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -38,8 +38,10 @@ from bylab.catalog.metadata import DATA_THEMES, LICENCES
 from bylab.catalog.models import Dataset, DatasetVersion, Visibility
 from bylab.catalog.queries import (
     MAX_ROWS,
+    DatasetFacet,
     DatasetQuery,
     DatasetSort,
+    dataset_facets,
     dataset_search,
     dataset_show,
 )
@@ -51,7 +53,6 @@ CKAN_API_VERSION = "2.10.0"  # the CKAN release whose Action API this subset fol
 CKAN_STATUS = {"Validation Error": 409, "Not Found Error": 404, "Authorization Error": 403}
 EU_THEME_IRI = "http://publications.europa.eu/resource/authority/data-theme/"
 EU_FREQUENCY_IRI = "http://publications.europa.eu/resource/authority/frequency/"
-FACET_FIELDS = ("organization", "tags", "res_format", "groups", "license_id")
 
 
 @dataclass(frozen=True)
@@ -148,14 +149,15 @@ def group_dict(theme: str, package_count: int | None = None) -> dict[str, Any]:
 
 def resource_dict(distribution: Distribution, base_url: str) -> dict[str, Any]:
     fmt, version = distribution.format, distribution.version
+    created = ckan_time(version.created)
     return {
         "id": distribution.id, "package_id": distribution.dataset.id,
         "url": distribution.download_url(base_url), "url_type": None,
         "name": f"{first_text(distribution.dataset.title)} ({fmt.label})",
         "description": f"Version {version.version} as {fmt.label}",
         "format": fmt.label, "mimetype": fmt.media_type, "position": distribution.position,
-        "created": ckan_time(version.created), "last_modified": ckan_time(version.created),
-        "metadata_modified": ckan_time(version.created), "size": distribution.byte_size,
+        "created": created, "last_modified": created, "metadata_modified": created,
+        "size": distribution.byte_size,
         "state": "active", "datastore_active": False, "hash": "",
     }
 
@@ -179,15 +181,18 @@ def _extras(dataset: Dataset, base_url: str) -> list[dict[str, str]]:
     return [{"key": key, "value": value} for key, value in values.items() if value is not None]
 
 
-def package_dict(dataset: Dataset, organisation: Organisation, base_url: str) -> dict[str, Any]:
-    """A dataset in CKAN's package shape, its downloads as resources."""
+def package_dict(dataset: Dataset, organisation: Organisation, base_url: str,
+                 organisation_body: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A dataset in CKAN's package shape, its downloads as resources (``organisation_body``:
+    the organisation's dict, when already made for another package)."""
     resources = [resource_dict(item, base_url) for item in dataset_distributions(dataset)]
     tags = [{"name": keyword, "display_name": keyword, "state": "active", "vocabulary_id": None}
             for keyword in dataset.keywords]
     return {
         "id": dataset.id, "name": dataset.name, "title": first_text(dataset.title),
         "notes": first_text(dataset.description), "type": "dataset", "state": "active",
-        "owner_org": organisation.id, "organization": organization_dict(organisation),
+        "owner_org": organisation.id,
+        "organization": organisation_body or organization_dict(organisation),
         "private": dataset.visibility != Visibility.PUBLIC,
         "metadata_created": ckan_time(dataset.created),
         "metadata_modified": ckan_time(dataset.modified),
@@ -209,39 +214,14 @@ def package_dict(dataset: Dataset, organisation: Organisation, base_url: str) ->
 
 # ---------------------------------------------------------------- package_search
 
-
-@dataclass
-class SearchFilters:
-    """What package_search's q and fq ask for: a DatasetQuery for the database, plus the
-    exact conditions the database query only narrows (checked on each dataset)."""
-
-    query: DatasetQuery
-    name: str | None = None
-    tags: tuple[str, ...] = ()
-    formats: tuple[str, ...] = ()
-    themes: tuple[str, ...] = ()
-    licence: str | None = None
-
-    @property
-    def exact(self) -> bool:
-        return not (self.name or self.tags or self.formats or self.themes or self.licence)
-
-    def admits(self, dataset: Dataset) -> bool:
-        keywords = {keyword.casefold() for keyword in dataset.keywords}
-        formats = {fmt.casefold() for fmt in _formats_of(dataset)}
-        return ((self.name is None or dataset.name == self.name)
-                and all(tag.casefold() in keywords for tag in self.tags)
-                and all(fmt.casefold() in formats for fmt in self.formats)
-                and all(theme.upper() in dataset.themes for theme in self.themes)
-                and (self.licence is None or dataset.licence_id == self.licence))
-
-
 FQ_TERM = re.compile(r'\+?(?P<field>[\w.]+):(?P<value>\[[^\]]*\]|"[^"]*"|\S+)|(?P<word>\S+)')
 RANGE = re.compile(r"\[\s*(?P<start>\S+)\s+TO\s+(?P<end>\S+)\s*\]")
-
-
-def _formats_of(dataset: Dataset) -> list[str]:
-    return [item.format.label for item in dataset_distributions(dataset)]
+CKAN_FACETS = {
+    "organization": DatasetFacet.ORGANISATION, "tags": DatasetFacet.KEYWORD,
+    "res_format": DatasetFacet.FORMAT, "groups": DatasetFacet.THEME,
+    "license_id": DatasetFacet.LICENCE,
+}
+FORMAT_LABELS = {fmt.extension: fmt.label for fmt in DOWNLOAD_FORMATS}
 
 
 def _solr_time(text: str, field: str) -> datetime | None:
@@ -253,53 +233,60 @@ def _solr_time(text: str, field: str) -> datetime | None:
         raise InvalidInput(f"Invalid date {text!r} in range", field=field) from None
 
 
-def _apply_term(filters: SearchFilters, field: str, value: str, source: str) -> SearchFilters:
+def _with_words(query: DatasetQuery, words: str) -> DatasetQuery:
+    return replace(query, text=f"{query.text} {words}".strip())
+
+
+def _single(current: str | None, value: str, field: str, source: str) -> str:
+    if current not in (None, value):
+        raise InvalidInput(f"one {field}: filter at a time", field=source)
+    return value
+
+
+def _apply_term(query: DatasetQuery, field: str, value: str, source: str) -> DatasetQuery:
     value = value.strip('"')
     if field in {"organization", "owner_org"}:
-        return replace(filters, query=replace(filters.query, organisation=value))
+        return replace(query, organisation=_single(query.organisation, value, field, source))
     if field == "metadata_modified":
         bounds = RANGE.fullmatch(value)
         if not bounds:
             raise InvalidInput("metadata_modified needs a range [FROM TO UNTIL]", field=source)
-        return replace(filters, query=replace(
-            filters.query, modified_from=_solr_time(bounds["start"], source),
-            modified_to=_solr_time(bounds["end"], source)))
+        return replace(query, modified_from=_solr_time(bounds["start"], source),
+                       modified_to=_solr_time(bounds["end"], source))
     if field == "tags":
-        return replace(filters, tags=(*filters.tags, value),
-                       query=replace(filters.query, keyword=filters.query.keyword or value))
+        return replace(query, keywords=(*query.keywords, value))
     if field == "res_format":
-        return replace(filters, formats=(*filters.formats, value))
+        return replace(query, formats=(*query.formats, value.lower()))
     if field == "groups":
-        return replace(filters, themes=(*filters.themes, value))
+        return replace(query, theme=_single(query.theme, value.upper(), field, source))
     if field == "name":
-        return replace(filters, name=value,
-                       query=replace(filters.query, text=f"{filters.query.text} {value}"))
+        return replace(query, name=_single(query.name, value, field, source))
     if field == "license_id":
-        return replace(filters, licence=value)
+        return replace(query, licence_id=_single(query.licence_id, value, field, source))
     if field in {"text", "title", "notes"} and source == "q":
-        return replace(filters, query=replace(filters.query, text=f"{filters.query.text} {value}"))
+        return _with_words(query, value)
     raise InvalidInput(f"cannot filter on field {field!r}", field=source)
 
 
-def parse_filters(q: str, fq: str, base: DatasetQuery) -> SearchFilters:
-    """CKAN's q and fq (Solr syntax, the subset CKAN clients send) as filters."""
-    filters = SearchFilters(query=base)
+def parse_filters(q: str, fq: str, base: DatasetQuery) -> DatasetQuery:
+    """CKAN's q and fq (Solr syntax, the subset CKAN clients send) as a query. Tags, formats,
+    groups, names and licences match exactly (case counts for tags, as in CKAN's Solr)."""
+    query = base
     for source, text in (("q", q), ("fq", fq)):
         for match in FQ_TERM.finditer(text):
             word = match["word"]
             if word is None:
-                filters = _apply_term(filters, match["field"], match["value"], source)
+                query = _apply_term(query, match["field"], match["value"], source)
             elif word in {"AND", "&&", "*:*", "*"}:
                 continue
             elif word in {"OR", "NOT", "||"} or word.startswith("-"):
                 raise InvalidInput(f"'{word}' is not supported; terms are combined with AND",
                                    field=source)
             elif source == "q":
-                filters = replace(filters, query=replace(
-                    filters.query, text=f"{filters.query.text} {word}".strip()))
+                query = _with_words(query, word)
             else:
                 raise InvalidInput(f"expected field:value, got {word!r}", field=source)
-    return filters
+    return query
 
 
 def parse_sort(sort: str) -> DatasetSort:
@@ -316,38 +303,34 @@ def parse_sort(sort: str) -> DatasetSort:
     return DatasetSort.MODIFIED_DESC
 
 
-def _every_match(ctx: Context, query: DatasetQuery) -> Iterator[tuple[Dataset, Organisation]]:
-    start = 0
-    while True:
-        page = dataset_search(ctx, replace(query, rows=MAX_ROWS, start=start))
-        for dataset in page.datasets:
-            yield dataset, page.organisations[dataset.organisation_id]
-        start += MAX_ROWS
-        if start >= page.count:
-            return
+def _facet_labels(ctx: Context, field: str, names: list[str]) -> tuple[list[str], dict[str, str]]:
+    """CKAN's names for one facet's values, and their display names."""
+    if field == "groups":
+        return [name.lower() for name in names], {}
+    if field == "res_format":
+        labels = [FORMAT_LABELS[name] for name in names]
+        return labels, {}
+    if field != "organization" or not names:
+        return names, {}
+    with ctx.db.session() as session:
+        titles = dict(session.execute(select(Organisation.name, Organisation.title)
+                                      .where(Organisation.name.in_(names))).all())
+    return names, titles
 
 
-def _facets(matches: list[tuple[Dataset, Organisation]], fields: list[str], limit: int
+def _facets(ctx: Context, query: DatasetQuery, fields: list[str], limit: int
             ) -> tuple[dict[str, dict[str, int]], dict[str, Any]]:
+    counted = dataset_facets(ctx, query, [CKAN_FACETS[field] for field in fields],
+                             None if limit < 0 else limit)
     facets: dict[str, dict[str, int]] = {}
     search_facets: dict[str, Any] = {}
     for field in fields:
-        counts: Counter[str] = Counter()
-        labels: dict[str, str] = {}
-        for dataset, organisation in matches:
-            values = {
-                "organization": [organisation.name], "tags": dataset.keywords,
-                "res_format": _formats_of(dataset), "license_id": [dataset.licence_id],
-                "groups": [theme.lower() for theme in dataset.themes],
-            }[field]
-            counts.update(set(values))
-            if field == "organization":
-                labels[organisation.name] = organisation.title
-        top = counts.most_common(None if limit < 0 else limit)
-        facets[field] = dict(top)
+        top = counted[CKAN_FACETS[field]]
+        names, titles = _facet_labels(ctx, field, [name for name, _count in top])
+        facets[field] = {name: count for name, (_value, count) in zip(names, top, strict=True)}
         search_facets[field] = {"title": field, "items": [
-            {"name": name, "display_name": labels.get(name, name), "count": count}
-            for name, count in top]}
+            {"name": name, "display_name": titles.get(name, name), "count": count}
+            for name, (_value, count) in zip(names, top, strict=True)]}
     return facets, search_facets
 
 
@@ -358,28 +341,25 @@ def package_search(call: CkanCall) -> dict[str, Any]:
     if rows > MAX_ROWS:
         raise InvalidInput(f"Must be less than or equal to {MAX_ROWS}", field="rows")
     sort = parse_sort(call.text("sort", "score desc, metadata_modified desc"))
-    filters = parse_filters(call.text("q"), call.text("fq"),
-                            DatasetQuery(sort=sort, rows=rows, start=call.integer("start", 0)))
+    query = parse_filters(call.text("q"), call.text("fq"),
+                          DatasetQuery(sort=sort, rows=rows, start=call.integer("start", 0)))
     facet_fields = call.names("facet.field")
-    unknown = [field for field in facet_fields if field not in FACET_FIELDS]
+    unknown = [field for field in facet_fields if field not in CKAN_FACETS]
     if unknown:
-        raise InvalidInput(f"cannot facet on {unknown}; use {list(FACET_FIELDS)}",
+        raise InvalidInput(f"cannot facet on {unknown}; use {list(CKAN_FACETS)}",
                            field="facet.field")
     # CKAN leaves private datasets out unless asked, even for those who may see them.
     ctx = call.ctx if call.flag("include_private") else call.ctx.bylab.context()
-    if filters.exact and not facet_fields:
-        page = dataset_search(ctx, filters.query)
-        matches = [(d, page.organisations[d.organisation_id]) for d in page.datasets]
-        count, shown = page.count, matches
-    else:
-        matches = [pair for pair in _every_match(ctx, filters.query) if filters.admits(pair[0])]
-        start = filters.query.start
-        count, shown = len(matches), matches[start:start + rows]
-    facets, search_facets = _facets(matches, facet_fields, call.integer("facet.limit", 50, -1))
+    page = dataset_search(ctx, query)
+    facets, search_facets = _facets(ctx, query, facet_fields,
+                                    call.integer("facet.limit", 50, -1))
+    bodies = {org_id: organization_dict(org) for org_id, org in page.organisations.items()}
     return {
-        "count": count, "sort": sort.value, "facets": facets, "search_facets": search_facets,
-        "results": [package_dict(dataset, organisation, call.base_url)
-                    for dataset, organisation in shown],
+        "count": page.count, "sort": sort.value, "facets": facets,
+        "search_facets": search_facets,
+        "results": [package_dict(dataset, page.organisations[dataset.organisation_id],
+                                 call.base_url, bodies[dataset.organisation_id])
+                    for dataset in page.datasets],
     }
 
 
@@ -587,5 +567,7 @@ async def ckan_api(action_name: str, request: Request) -> Response:
 
 
 for _prefix in ("/api/3/action", "/api/action"):
-    router.add_api_route(f"{_prefix}/{{action_name}}", ckan_api, methods=["GET", "POST"],
-                         include_in_schema=_prefix == "/api/3/action", name=f"ckan{_prefix}")
+    for _method in ("GET", "POST"):  # one route per method: each gets its own OpenAPI id
+        router.add_api_route(f"{_prefix}/{{action_name}}", ckan_api, methods=[_method],
+                             include_in_schema=_prefix == "/api/3/action",
+                             name=f"ckan{_prefix}/{_method.lower()}")

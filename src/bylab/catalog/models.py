@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bylab.storage.base import Base, JsonColumn, new_id, utcnow
@@ -19,6 +29,12 @@ class Visibility(StrEnum):
 
 class Dataset(Base):
     __tablename__ = "datasets"
+    # A publisher's datasets in order from the index. The text-search index (FTS5 on SQLite,
+    # pg_trgm on PostgreSQL) is created by migration 0002 per dialect, outside the model.
+    __table_args__ = (
+        Index("ix_datasets_organisation_visibility", "organisation_id", "visibility",
+              "modified", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(100), unique=True)

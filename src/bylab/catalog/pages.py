@@ -26,7 +26,7 @@ from bylab.auth.actions import organisation_list, organisation_show
 from bylab.auth.models import Organisation, OrganisationKind
 from bylab.catalog import publish
 from bylab.catalog.access import can_edit_dataset
-from bylab.catalog.export import Preview, dataset_preview
+from bylab.catalog.export import Preview, version_preview
 from bylab.catalog.metadata import DATA_THEMES, FREQUENCIES, LICENCES, DatasetMetadata
 from bylab.catalog.models import Dataset, DatasetVersion, Visibility
 from bylab.catalog.queries import DatasetQuery, DatasetSort, dataset_search, dataset_show
@@ -153,7 +153,7 @@ def _preview(ctx: Context, dataset: Dataset, version: DatasetVersion | None,
              start: int) -> Preview | None:
     if version is None:
         return None
-    return dataset_preview(ctx, dataset.name, version.version, PREVIEW_ROWS, start)
+    return version_preview(ctx, dataset, version, PREVIEW_ROWS, start)
 
 
 def _preview_start(request: Request) -> int:

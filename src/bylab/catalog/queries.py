@@ -7,7 +7,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Text, cast, func, or_, select
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Text,
+    and_,
+    cast,
+    column,
+    exists,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    table,
+    true,
+)
 from sqlalchemy.orm import Session, selectinload
 
 from bylab.auth.models import Organisation
@@ -17,6 +33,13 @@ from bylab.core import Context
 from bylab.errors import InvalidInput, NotFound
 
 MAX_ROWS = 1000
+# What a dataset with data can be downloaded as (bylab.catalog.export.ExportFormat);
+# GeoJSON only when it is spatial.
+DOWNLOAD_FORMATS = ("csv", "parquet", "json", "geojson")
+SPATIAL_FORMAT = "geojson"
+# The SQLite full-text (FTS5 trigram) table over datasets.search_text, kept in step by
+# triggers (migration 0002); PostgreSQL searches datasets.search_text through a trigram index.
+SEARCH_INDEX = table("dataset_search_index", column("dataset_id"), column("search_text"))
 
 
 class DatasetSort(StrEnum):
@@ -38,12 +61,26 @@ _SORT_COLUMNS = {
 }
 
 
+class DatasetFacet(StrEnum):
+    ORGANISATION = "organisation"
+    KEYWORD = "keyword"
+    THEME = "theme"
+    FORMAT = "format"
+    LICENCE = "licence"
+
+
 @dataclass(frozen=True)
 class DatasetQuery:
+    """Which datasets to find: every word of ``text`` (accents and case folded, anywhere in
+    the names, titles, descriptions, keywords and column names) and every filter given."""
+
     text: str = ""
     organisation: str | None = None  # name or id
-    theme: str | None = None
-    keyword: str | None = None
+    theme: str | None = None  # EU data-theme code, e.g. REGI (any case)
+    keywords: tuple[str, ...] = ()  # each exactly, as stored
+    formats: tuple[str, ...] = ()  # download formats offered, e.g. ("csv", "geojson")
+    name: str | None = None
+    licence_id: str | None = None
     place_id: str | None = None
     modified_from: datetime | None = None
     modified_to: datetime | None = None
@@ -105,50 +142,197 @@ def dataset_version(dataset: Dataset, version: int | None = None) -> DatasetVers
 
 
 def dataset_search(ctx: Context, query: DatasetQuery) -> DatasetPage:
-    """Datasets the actor may see that match every word of the query and every filter."""
+    """Datasets the actor may see that match every word of the query and every filter.
+
+    The page is found by ids first (the sort reads indexes, not whole rows), then those
+    datasets are loaded."""
+    _check_page(query)
+    with ctx.db.session() as session:
+        conditions = _conditions(session, ctx, query)
+        page_ids, count = _page_ids(session, conditions, query)
+        datasets = _datasets_by_id(session, page_ids)
+        organisations = {
+            organisation.id: organisation
+            for organisation in session.scalars(select(Organisation).where(
+                Organisation.id.in_({dataset.organisation_id for dataset in datasets})))
+        }
+    return DatasetPage(count=count, datasets=datasets, organisations=organisations)
+
+
+def dataset_facets(ctx: Context, query: DatasetQuery, facets: list[DatasetFacet],
+                   limit: int | None = None) -> dict[DatasetFacet, list[tuple[str, int]]]:
+    """How many of the datasets ``query`` finds carry each value of each facet (the
+    paging of ``query`` is ignored): most frequent first, at most ``limit`` values each.
+    Organisations are named by their name, themes by their EU code, formats by extension."""
+    with ctx.db.session() as session:
+        conditions = _conditions(session, ctx, query)
+        return {facet: _FACET_COUNTERS[facet](session, conditions, limit) for facet in facets}
+
+
+def _check_page(query: DatasetQuery) -> None:
     if not 0 <= query.rows <= MAX_ROWS:
         raise InvalidInput(f"must be between 0 and {MAX_ROWS}", field="rows")
     if query.start < 0:
         raise InvalidInput("must not be negative", field="start")
-    conditions = [visibility_clause(ctx.actor)]
-    for word in fold_text(query.text).split():
-        conditions.append(Dataset.search_text.contains(word, autoescape=True))
-    with ctx.db.session() as session:
-        if query.organisation:
-            organisation = session.scalar(
-                select(Organisation.id).where(
-                    or_(Organisation.name == query.organisation,
-                        Organisation.id == query.organisation)
-                )
-            )
-            conditions.append(Dataset.organisation_id == (organisation or "-"))
-        if query.theme:
-            conditions.append(Dataset.search_text.contains(fold_text(query.theme)))
-        if query.keyword:
-            conditions.append(Dataset.search_text.contains(fold_text(query.keyword)))
-        if query.place_id:
-            conditions.append(cast(Dataset.spatial, Text).contains(f'"{query.place_id}"'))
-        if query.modified_from:
-            conditions.append(Dataset.modified >= query.modified_from)
-        if query.modified_to:
-            conditions.append(Dataset.modified <= query.modified_to)
-        count = session.scalar(select(func.count()).select_from(Dataset).where(*conditions)) or 0
-        datasets = list(
-            session.scalars(
-                select(Dataset)
-                .where(*conditions)
-                .order_by(_SORT_COLUMNS[query.sort], Dataset.id)
-                .limit(query.rows)
-                .offset(query.start)
-                .options(selectinload(Dataset.versions))
-            )
-        )
-        organisation_ids = {dataset.organisation_id for dataset in datasets}
-        organisations = {
-            organisation.id: organisation
-            for organisation in session.scalars(
-                select(Organisation).where(Organisation.id.in_(organisation_ids))
-            )
-        }
-    return DatasetPage(count=count, datasets=datasets, organisations=organisations)
 
+
+def _page_ids(session: Session, conditions: list[ColumnElement[bool]], query: DatasetQuery
+              ) -> tuple[list[str], int]:
+    """The ids on the page, and how many datasets match in all. Words narrow the matches
+    through the text index, so those are counted in the same pass (a window count); without
+    words the count reads an index on its own, and only when the page does not tell it."""
+    ordered = (select(Dataset.id).where(*conditions)
+               .order_by(_SORT_COLUMNS[query.sort], Dataset.id)
+               .limit(query.rows).offset(query.start))
+    if not _words(query):
+        ids = list(session.scalars(ordered))
+        return ids, _count(session, conditions, query, len(ids))
+    rows = session.execute(ordered.add_columns(func.count().over())).all()
+    if rows:
+        return [dataset_id for dataset_id, _total in rows], rows[0][1]
+    return [], _count(session, conditions, query, 0)
+
+
+def _count(session: Session, conditions: list[ColumnElement[bool]], query: DatasetQuery,
+           found_on_page: int) -> int:
+    if 0 < found_on_page < query.rows or (found_on_page == 0 < query.rows and not query.start):
+        return query.start + found_on_page  # a short page is the last one
+    return session.scalar(select(func.count()).select_from(Dataset).where(*conditions)) or 0
+
+
+def _datasets_by_id(session: Session, ids: list[str]) -> list[Dataset]:
+    if not ids:
+        return []
+    loaded = {dataset.id: dataset for dataset in session.scalars(
+        select(Dataset).where(Dataset.id.in_(ids)).options(selectinload(Dataset.versions)))}
+    return [loaded[dataset_id] for dataset_id in ids]
+
+
+def _conditions(session: Session, ctx: Context, query: DatasetQuery
+                ) -> list[ColumnElement[bool]]:
+    is_sqlite = session.get_bind().dialect.name == "sqlite"
+    conditions = [visibility_clause(ctx.actor)]
+    conditions += _text_conditions(_words(query), is_sqlite)
+    if query.organisation:
+        conditions.append(Dataset.organisation_id == _organisation_id(session,
+                                                                       query.organisation))
+    if query.theme:
+        conditions.append(_list_has(Dataset.themes, query.theme.upper(), is_sqlite))
+    conditions += [_list_has(Dataset.keywords, keyword, is_sqlite) for keyword in query.keywords]
+    conditions += [_offers_format(extension) for extension in query.formats]
+    if query.name:
+        conditions.append(Dataset.name == query.name)
+    if query.licence_id:
+        conditions.append(Dataset.licence_id == query.licence_id)
+    if query.place_id:
+        conditions.append(cast(Dataset.spatial, Text).contains(f'"{query.place_id}"'))
+    if query.modified_from:
+        conditions.append(Dataset.modified >= query.modified_from)
+    if query.modified_to:
+        conditions.append(Dataset.modified <= query.modified_to)
+    return conditions
+
+
+def _words(query: DatasetQuery) -> list[str]:
+    """The folded words a dataset's search text must contain: the query's text, and the
+    exact keywords and theme asked for (so the text index narrows those checks, too)."""
+    return fold_text(" ".join([query.text, *query.keywords, query.theme or ""])).split()
+
+
+def _organisation_id(session: Session, name_or_id: str) -> str:
+    found = session.scalar(select(Organisation.id).where(
+        or_(Organisation.name == name_or_id, Organisation.id == name_or_id)))
+    return found or "-"
+
+
+def _text_conditions(words: list[str], is_sqlite: bool) -> list[ColumnElement[bool]]:
+    """``search_text`` contains every word. PostgreSQL answers the LIKE from its trigram
+    index. On SQLite, words of three or more characters are looked up in the FTS5 trigram
+    table as phrases (a phrase of trigrams is exactly a substring); shorter words, which
+    have no trigram, are checked on the row."""
+    if not is_sqlite:
+        return [Dataset.search_text.contains(word, autoescape=True) for word in words]
+    conditions: list[ColumnElement[bool]] = [
+        func.instr(Dataset.search_text, word) > 0 for word in words if len(word) < 3]
+    phrases = " ".join('"' + word.replace('"', '""') + '"' for word in words if len(word) >= 3)
+    if phrases:
+        conditions.append(Dataset.id.in_(select(SEARCH_INDEX.c.dataset_id).where(
+            SEARCH_INDEX.c.search_text.op("MATCH")(phrases))))
+    return conditions
+
+
+def _list_elements(column: Any, is_sqlite: bool) -> Any:
+    """The items of a JSON list column, as rows with one ``value`` column."""
+    function = func.json_each if is_sqlite else func.jsonb_array_elements_text
+    return function(column).table_valued("value")
+
+
+def _list_has(column: Any, value: str, is_sqlite: bool) -> ColumnElement[bool]:
+    """The JSON list in ``column`` holds exactly ``value`` (case counts, as in CKAN)."""
+    items = _list_elements(column, is_sqlite)
+    return exists(select(literal(1)).select_from(items).where(items.c.value == value))
+
+
+def _offers_format(extension: str) -> ColumnElement[bool]:
+    """The dataset can be downloaded as ``extension`` (it has data; GeoJSON if spatial)."""
+    has_data = Dataset.latest_version > 0
+    if extension.lower() == SPATIAL_FORMAT:
+        return and_(has_data, Dataset.is_spatial)
+    return has_data if extension.lower() in DOWNLOAD_FORMATS else false()
+
+
+# ---------------------------------------------------------------- facets
+
+FacetCounts = list[tuple[str, int]]
+
+
+def _top(session: Session, value: Any, conditions: list[ColumnElement[bool]],
+         limit: int | None, items: Any = None) -> FacetCounts:
+    """Datasets per value, most first; ``items`` are the JSON list items ``value`` is from."""
+    per_value = func.count(Dataset.id.distinct())
+    source = Dataset.__table__ if items is None else Dataset.__table__.join(items, true())
+    query = select(value, per_value).select_from(source).where(*conditions)
+    rows = session.execute(query.group_by(value).order_by(per_value.desc(), value).limit(limit))
+    return [(str(name), count) for name, count in rows]
+
+
+def _organisation_counts(session: Session, conditions: list[ColumnElement[bool]],
+                         limit: int | None) -> FacetCounts:
+    joined = Organisation.__table__.join(Dataset.__table__,
+                                         Organisation.id == Dataset.organisation_id)
+    query = (select(Organisation.name, func.count()).select_from(joined).where(*conditions)
+             .group_by(Organisation.name).order_by(func.count().desc(), Organisation.name))
+    return [(name, count) for name, count in session.execute(query.limit(limit))]
+
+
+def _list_counter(column: Any) -> Any:
+    def counts(session: Session, conditions: list[ColumnElement[bool]],
+               limit: int | None) -> FacetCounts:
+        items = _list_elements(column, session.get_bind().dialect.name == "sqlite")
+        return _top(session, items.c.value, conditions, limit, items)
+    return counts
+
+
+def _licence_counts(session: Session, conditions: list[ColumnElement[bool]],
+                    limit: int | None) -> FacetCounts:
+    return _top(session, Dataset.licence_id, conditions, limit)
+
+
+def _format_counts(session: Session, conditions: list[ColumnElement[bool]],
+                   limit: int | None) -> FacetCounts:
+    with_data, spatial = session.execute(
+        select(func.count(), func.count().filter(Dataset.is_spatial))
+        .where(*conditions, Dataset.latest_version > 0)).one()
+    counts = [(extension, spatial if extension == SPATIAL_FORMAT else with_data)
+              for extension in DOWNLOAD_FORMATS]
+    ranked = sorted((item for item in counts if item[1]), key=lambda item: -item[1])
+    return ranked[:limit]
+
+
+_FACET_COUNTERS = {
+    DatasetFacet.ORGANISATION: _organisation_counts,
+    DatasetFacet.KEYWORD: _list_counter(Dataset.keywords),
+    DatasetFacet.THEME: _list_counter(Dataset.themes),
+    DatasetFacet.FORMAT: _format_counts,
+    DatasetFacet.LICENCE: _licence_counts,
+}

@@ -26,6 +26,7 @@ from bylab.catalog.metadata import DatasetMetadata
 from bylab.catalog.models import Dataset
 from bylab.catalog.publish import dataset_publish
 from bylab.core import Bylab, Context
+from bylab.indicators.actions import indicator_compute
 from bylab.places.loading import places_load_bundled
 from bylab.settings import Settings
 from bylab.storage.tables import sql_string
@@ -75,6 +76,8 @@ def demo_load(bylab: Bylab, progress: Console | None = None) -> bool:
     _load_organisations(ctx, spec["organisations"])
     _load_users(ctx, spec["users"])
     _load_datasets(ctx, spec["datasets"], console)
+    console.print("computing indicators…")
+    indicator_compute(ctx)
     (bylab.settings.data_dir / MARKER_NAME).write_text(_marker_value())
     console.print("demo data loaded")
     return True

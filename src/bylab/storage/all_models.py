@@ -2,6 +2,7 @@
 
 from bylab.auth import models as auth_models
 from bylab.catalog import models as catalog_models
+from bylab.indicators import models as indicator_models  # noqa: F401
 from bylab.places import models as places_models
 from bylab.storage.base import Base
 

@@ -16,7 +16,7 @@ from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader, selec
 from bylab import __version__
 from bylab.web.security import actor_of, csrf_token
 
-TEMPLATE_PACKAGES = ("web", "auth", "catalog", "places")
+TEMPLATE_PACKAGES = ("web", "auth", "catalog", "places", "indicators")
 LANGUAGES = {"en": "English", "nb": "Norsk bokmål", "sv": "Svenska", "pl": "Polski"}
 LOCALE_DIR = Path(__file__).parent / "locale"
 
@@ -64,6 +64,20 @@ def translations_for(language: str) -> gettext.NullTranslations:
     return gettext.translation("bylab", LOCALE_DIR, languages=[language], fallback=True)
 
 
+class _LazyCsrfToken:
+    """The session's CSRF token, made only when a page really has a form that needs it, so
+    anonymous pages without forms set no session cookie."""
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+
+    def __str__(self) -> str:
+        return csrf_token(self.request)
+
+    def __html__(self) -> str:
+        return str(self)
+
+
 def render(request: Request, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
     """Render a page with the values every page needs (actor, language, CSRF token)."""
     language = language_of(request)
@@ -71,7 +85,7 @@ def render(request: Request, template: str, status_code: int = 200, **values: An
     context = {
         "request": request,
         "actor": actor_of(request),
-        "csrf_token": csrf_token(request),
+        "csrf_token": _LazyCsrfToken(request),
         "lang": language,
         "languages": LANGUAGES,
         "version": __version__,

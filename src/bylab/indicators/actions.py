@@ -1,0 +1,285 @@
+"""Indicator actions: the KPI catalogue, computing values, reading values and coverage.
+
+Access rule: a stored value (or missing record) lists every catalogue dataset that fed it, and
+a reader sees it only if they may see every one of those datasets now. Values derived from
+public datasets only are therefore public; a value that used a shared or private dataset is
+shown only to those who may read that dataset, and it disappears for them if the dataset is
+made private later. Computing reads datasets through the actor's visibility, so an actor can
+never compute from data they cannot see.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from bylab.catalog.access import visibility_clause
+from bylab.catalog.models import Dataset
+from bylab.core import Context
+from bylab.errors import InvalidInput, NotAuthorized, NotFound
+from bylab.indicators.engine import ComputeReport, ValueRecord, compute_records
+from bylab.indicators.kpis import DIMENSIONS, U4SSC, Kpi, context_kpi, u4ssc_kpis
+from bylab.indicators.models import IndicatorValue, ValueStatus
+from bylab.indicators.specs import (
+    CountryMapping,
+    Definition,
+    Method,
+    bundled_definitions,
+    bundled_mappings,
+)
+from bylab.places.models import Place
+from bylab.storage.base import utcnow
+
+EXPORT_COLUMNS = ("kpi_code", "place_code", "place_name", "period", "value", "unit", "method",
+                  "status", "reason", "computed_at")
+
+
+@dataclass(frozen=True)
+class KpiEntry:
+    """A KPI of the catalogue with bylab's definition (None: not operationalised yet) and the
+    countries whose input mappings cover it."""
+
+    kpi: Kpi
+    definition: Definition | None
+    countries: tuple[str, ...]
+
+    @property
+    def slug(self) -> str:
+        return kpi_slug(self.kpi.code)
+
+    @property
+    def method(self) -> str:
+        return self.definition.method.value if self.definition else ""
+
+
+@dataclass(frozen=True)
+class ValueRow:
+    """One exported row (CSV and JSON carry the same fields)."""
+
+    kpi_code: str
+    place_code: str  # the bylab place id, e.g. NO-1506 (country prefix + official code)
+    place_name: str
+    period: str
+    value: float | None
+    unit: str
+    method: str
+    status: str
+    reason: str
+    computed_at: datetime
+
+
+@dataclass
+class KpiCoverage:
+    entry: KpiEntry
+    status: str  # computed, missing, not_mapped, not_defined
+    latest_period: str | None = None
+    latest_value: float | None = None
+    reason: str = ""
+
+
+@dataclass
+class Coverage:
+    place_id: str
+    place_name: str
+    total: int
+    computed: int
+    by_dimension: dict[str, dict[str, int]]
+    kpis: list[KpiCoverage] = field(default_factory=list)
+    context: list[KpiCoverage] = field(default_factory=list)
+
+
+def kpi_slug(code: str) -> str:
+    """A URL-friendly form of a KPI code: 'EN: EN: AQ: 2C' -> 'EN-EN-AQ-2C'."""
+    return re.sub(r"[\s:]+", "-", code.strip()).strip("-").upper()
+
+
+# ---------------------------------------------------------------- catalogue
+
+def kpi_list(definitions: dict[str, Definition] | None = None,
+             mappings: dict[str, CountryMapping] | None = None) -> list[KpiEntry]:
+    """The 91 U4SSC KPIs in catalogue order, then bylab's context indicators."""
+    definitions = definitions if definitions is not None else bundled_definitions()
+    mappings = mappings if mappings is not None else bundled_mappings()
+    kpis = list(u4ssc_kpis())
+    kpis += [context_kpi(code, definition.name, definition.cites, definition.unit_label)
+             for code, definition in definitions.items() if definition.framework != U4SSC]
+    return [KpiEntry(kpi, definitions.get(kpi.code), _countries(definitions.get(kpi.code),
+                                                                mappings)) for kpi in kpis]
+
+
+def _countries(definition: Definition | None,
+               mappings: dict[str, CountryMapping]) -> tuple[str, ...]:
+    if definition is None:
+        return ()
+    return tuple(country for country, mapping in sorted(mappings.items())
+                 if set(definition.inputs) <= set(mapping.inputs))
+
+
+def kpi_show(code_or_slug: str) -> KpiEntry:
+    """One KPI by code ('EN: EN: AQ: 2C') or slug ('EN-EN-AQ-2C'); NotFound otherwise."""
+    wanted = kpi_slug(code_or_slug)
+    for entry in kpi_list():
+        if entry.slug == wanted:
+            return entry
+    raise NotFound(f"no KPI '{code_or_slug}'", field="kpi")
+
+
+# ---------------------------------------------------------------- computing
+
+def indicator_compute(ctx: Context, kpi_codes: list[str] | None = None, store: bool = True,
+                      definitions: dict[str, Definition] | None = None,
+                      mappings: dict[str, CountryMapping] | None = None
+                      ) -> tuple[ComputeReport, list[ValueRecord]]:
+    """Compute the KPIs (all defined ones by default) for every mapped place and period from
+    the latest version of each mapped dataset the actor may see. With ``store`` the stored
+    results of those KPIs are replaced, which only a system administrator may do."""
+    if store and not ctx.actor.is_sysadmin:
+        raise NotAuthorized("only a system administrator may store computed indicators")
+    definitions = definitions if definitions is not None else bundled_definitions()
+    if kpi_codes:
+        definitions = {entry.kpi.code: definitions[entry.kpi.code]
+                       for entry in map(kpi_show, kpi_codes) if entry.kpi.code in definitions}
+        if not definitions:
+            raise InvalidInput("none of these KPIs has a definition", field="kpi")
+    records, report = compute_records(ctx, definitions,
+                                      mappings if mappings is not None else bundled_mappings())
+    if store:
+        _store(ctx, list(definitions), records)
+    return report, records
+
+
+def _store(ctx: Context, kpi_codes: list[str], records: list[ValueRecord]) -> None:
+    now = utcnow()
+    rows = [{"kpi_code": record.kpi_code, "place_id": record.place_id, "period": record.period,
+             "status": record.status.value, "value": record.value, "unit": record.unit,
+             "reason": record.reason, "dataset_ids": record.dataset_ids,
+             "provenance": record.provenance, "computed_at": now} for record in records]
+    with ctx.db.session() as session:
+        session.execute(delete(IndicatorValue).where(IndicatorValue.kpi_code.in_(kpi_codes)))
+        for start in range(0, len(rows), 5000):
+            session.execute(insert(IndicatorValue), rows[start:start + 5000])
+
+
+# ---------------------------------------------------------------- reading
+
+def _visible_dataset_ids(session: Session, ctx: Context) -> set[str] | None:
+    """Ids of the datasets the actor may see; None means every dataset (system)."""
+    if ctx.actor.is_sysadmin:
+        return None
+    return set(session.scalars(select(Dataset.id).where(visibility_clause(ctx.actor))))
+
+
+def _readable(stored: IndicatorValue, visible: set[str] | None) -> bool:
+    return visible is None or set(stored.dataset_ids) <= visible
+
+
+def _stored_values(session: Session, ctx: Context, place: str | None, kpi: str | None,
+                   period: str | None, include_missing: bool) -> list[IndicatorValue]:
+    statement = select(IndicatorValue)
+    if place:
+        statement = statement.where(IndicatorValue.place_id == place.strip().upper())
+    if kpi:
+        statement = statement.where(IndicatorValue.kpi_code == _kpi_code(session, kpi))
+    if period:
+        statement = statement.where(IndicatorValue.period == period.strip())
+    if not include_missing:
+        statement = statement.where(IndicatorValue.status == ValueStatus.COMPUTED.value)
+    statement = statement.order_by(IndicatorValue.kpi_code, IndicatorValue.place_id,
+                                   IndicatorValue.period)
+    visible = _visible_dataset_ids(session, ctx)
+    return [stored for stored in session.scalars(statement) if _readable(stored, visible)]
+
+
+def _kpi_code(session: Session, kpi: str) -> str:
+    """The catalogue code of a KPI code or slug; a code stored but not in the catalogue (a
+    test or retired definition) is accepted as written."""
+    try:
+        return kpi_show(kpi).kpi.code
+    except NotFound:
+        stored = select(IndicatorValue.id).where(IndicatorValue.kpi_code == kpi.strip())
+        if session.scalar(stored.limit(1)) is None:
+            raise
+        return kpi.strip()
+
+
+def indicator_values(ctx: Context, place: str | None = None, kpi: str | None = None,
+                     period: str | None = None, include_missing: bool = False
+                     ) -> list[ValueRow]:
+    """Stored values the actor may see, filtered by place id, KPI (code or slug) and period,
+    ordered by KPI, place and period; with ``include_missing`` also the missing records."""
+    methods = {code: definition.method.value for code, definition in
+               bundled_definitions().items()}
+    with ctx.db.session() as session:
+        stored = _stored_values(session, ctx, place, kpi, period, include_missing)
+        names = _place_names(session, {item.place_id for item in stored})
+    return [ValueRow(item.kpi_code, item.place_id, names.get(item.place_id, ""), item.period,
+                     item.value, item.unit, methods.get(item.kpi_code, ""), item.status,
+                     item.reason, item.computed_at) for item in stored]
+
+
+def _place_names(session: Session, place_ids: set[str]) -> dict[str, str]:
+    if not place_ids:
+        return {}
+    rows = session.execute(select(Place.id, Place.name).where(Place.id.in_(place_ids)))
+    return {place_id: name for place_id, name in rows}
+
+
+def indicator_value_show(ctx: Context, kpi: str, place: str, period: str) -> IndicatorValue:
+    """One stored value or missing record with its full provenance."""
+    with ctx.db.session() as session:
+        found = _stored_values(session, ctx, place, kpi, period, include_missing=True)
+    if not found:
+        raise NotFound(f"no value of '{kpi}' for '{place}' in {period}", field="kpi")
+    return found[0]
+
+
+def indicator_coverage(ctx: Context, place_id: str) -> Coverage:
+    """How many of the 91 U4SSC KPIs have a value for the place (any period), by dimension,
+    with the status of each KPI: computed, missing (with the reason of the latest period),
+    not_mapped (no input mapping for the place's country) or not_defined (no definition)."""
+    with ctx.db.session() as session:
+        place = session.get(Place, place_id.strip().upper())
+        if place is None:
+            raise NotFound(f"no place with id '{place_id}'", field="place")
+        stored = _stored_values(session, ctx, place.id, None, None, include_missing=True)
+    entries = kpi_list()
+    statuses = [_kpi_status(entry, place.country, stored) for entry in entries]
+    u4ssc = [status for status in statuses if status.entry.kpi.framework == U4SSC]
+    return Coverage(place.id, place.name, len(u4ssc),
+                    sum(status.status == "computed" for status in u4ssc),
+                    _by_dimension(u4ssc), u4ssc,
+                    [status for status in statuses if status.entry.kpi.framework != U4SSC])
+
+
+def _kpi_status(entry: KpiEntry, country: str, stored: list[IndicatorValue]) -> KpiCoverage:
+    if entry.definition is None:
+        return KpiCoverage(entry, "not_defined")
+    if country not in entry.countries:
+        return KpiCoverage(entry, "not_mapped")
+    mine = [item for item in stored if item.kpi_code == entry.kpi.code]
+    computed = [item for item in mine if item.status == ValueStatus.COMPUTED]
+    if computed:
+        latest = max(computed, key=lambda item: item.period)
+        return KpiCoverage(entry, "computed", latest.period, latest.value)
+    if mine:
+        latest = max(mine, key=lambda item: item.period)
+        return KpiCoverage(entry, "missing", latest.period, None, latest.reason)
+    return KpiCoverage(entry, "missing", reason="no input rows for this place")
+
+
+def _by_dimension(statuses: list[KpiCoverage]) -> dict[str, dict[str, int]]:
+    totals = Counter(status.entry.kpi.dimension for status in statuses)
+    computed = Counter(status.entry.kpi.dimension for status in statuses
+                       if status.status == "computed")
+    return {dimension: {"total": totals[dimension], "computed": computed[dimension]}
+            for dimension in DIMENSIONS}
+
+
+def method_label(method: str) -> str:
+    return {Method.ITU_FORMULA.value: "ITU formula",
+            Method.BYLAB_OPERATIONALISATION.value: "bylab's operationalisation"}.get(method, "")

@@ -1,0 +1,39 @@
+"""Computed indicator values and the records of why a value is missing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Float, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bylab.storage.base import Base, JsonColumn, utcnow
+
+
+class ValueStatus(StrEnum):
+    COMPUTED = "computed"
+    MISSING = "missing"  # ``reason`` says which input is absent
+
+
+class IndicatorValue(Base):
+    """One KPI for one place and period: a value with its provenance, or a missing record.
+
+    ``dataset_ids`` lists every catalogue dataset that fed the record; a reader sees the
+    record only if they may see all of them (see ``bylab.indicators.access``)."""
+
+    __tablename__ = "indicator_values"
+    __table_args__ = (UniqueConstraint("kpi_code", "place_id", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kpi_code: Mapped[str] = mapped_column(String(40), index=True)
+    place_id: Mapped[str] = mapped_column(String(64), index=True)
+    period: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(10))
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    unit: Mapped[str] = mapped_column(String(80))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    dataset_ids: Mapped[list[str]] = mapped_column(JsonColumn, default=list)
+    provenance: Mapped[dict[str, Any]] = mapped_column(JsonColumn, default=dict)
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
