@@ -1,5 +1,8 @@
 """CSV → Parquet with DuckDB, with the delimiter, decimal separator and types from the sniff.
 
+This reader takes every file that the faster ``csv_arrow_reader`` declines (quoted values,
+and any file with a problem), so its messages are the ones publishers see.
+
 Mixed types: when a column sniffed as a number (or date, or boolean) holds a value that is
 not one further down the file, the column is stored as text rather than refused, and a
 warning naming the column and the first such row is returned (and kept in the column's

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 
+from bylab.catalog.ingest.csv_arrow_reader import arrow_csv_to_parquet
 from bylab.catalog.ingest.csv_reader import csv_to_parquet
 from bylab.catalog.ingest.csv_sniff import sniff_csv
 from bylab.catalog.ingest.excel_reader import xlsx_to_parquet
@@ -118,4 +119,7 @@ def _csv(connection: duckdb.DuckDBPyConnection, source: Path, filename: str, tar
     if not complete:
         sample_text = sample_text[: sample_text.rfind("\n") + 1] or sample_text
     dialect = sniff_csv(sample_text, filename, settings.max_columns)
+    if arrow_csv_to_parquet(source, dialect, target, tracker):
+        return dict(dialect.warnings)
+    # DuckDB's reader: slower, but turns mixed columns into text and names bad rows
     return csv_to_parquet(connection, source, dialect, target, filename, tracker)

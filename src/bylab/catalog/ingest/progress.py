@@ -23,6 +23,7 @@ class ByteProgress:
         self.total_bytes = total_bytes
         self._offset = 0
         self._share = 1.0
+        self._reported = 0
 
     def split_passes(self) -> None:
         """Call before the first of two passes: each then reports half of the bytes."""
@@ -37,7 +38,9 @@ class ByteProgress:
             return
         fraction = min(max(fraction, 0.0), 1.0)
         done = self._offset + int(self.total_bytes * self._share * fraction)
-        self.callback(min(done, self.total_bytes), self.total_bytes, "bytes")
+        # Never backwards: a reader that declines a file part-way is followed by another.
+        self._reported = max(self._reported, min(done, self.total_bytes))
+        self.callback(self._reported, self.total_bytes, "bytes")
 
     def finish(self) -> None:
         if self.callback is not None:
