@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
 from bylab.auth import actions
 from bylab.core import Context
 from bylab.errors import BylabError, NotAuthorized
-from bylab.web.security import check_csrf, context_of, login_session, logout_session
+from bylab.web.security import ContextDep, check_csrf, login_session, logout_session
 from bylab.web.templating import render
 
 router = APIRouter()
-ContextDep = Annotated[Context, Depends(context_of)]
 
 
 @router.get("/login", response_class=HTMLResponse, include_in_schema=False)

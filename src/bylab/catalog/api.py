@@ -7,7 +7,7 @@ import json
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -19,10 +19,9 @@ from bylab.catalog.metadata import DatasetMetadata
 from bylab.catalog.models import Dataset, DatasetVersion, Visibility
 from bylab.core import Context
 from bylab.errors import InvalidInput, NotAuthorized, TooLarge, invalid_input_from
-from bylab.web.security import check_csrf, context_of
+from bylab.web.security import ContextDep, check_csrf
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
-ContextDep = Annotated[Context, Depends(context_of)]
 # Multipart overhead allowed above the file-size limit before Content-Length alone refuses.
 FORM_OVERHEAD_BYTES = 1024 * 1024
 

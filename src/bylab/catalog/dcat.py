@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, SKOS, XSD
@@ -29,7 +29,7 @@ from bylab.catalog.models import Dataset, DatasetVersion, Visibility
 from bylab.catalog.queries import DatasetQuery, DatasetSort, dataset_search, dataset_show
 from bylab.core import Context
 from bylab.places.models import Place
-from bylab.web.security import context_of
+from bylab.web.security import ContextDep
 
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 LOCN = Namespace("http://www.w3.org/ns/locn#")
@@ -435,7 +435,6 @@ def dataset_graph(ctx: Context, base_url: str, name_or_id: str,
 # ---------------------------------------------------------------- HTTP
 
 router = APIRouter(tags=["dcat"])
-ContextDep = Annotated[Context, Depends(context_of)]
 RDF_FORMATS = {  # suffix -> (rdflib format, media type)
     "ttl": ("turtle", "text/turtle"),
     "jsonld": ("json-ld", "application/ld+json"),

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
-from bylab.core import Context
 from bylab.indicators.actions import (
     Coverage,
     KpiEntry,
@@ -21,11 +20,10 @@ from bylab.indicators.actions import (
     kpi_show,
     method_label,
 )
-from bylab.web.security import context_of
+from bylab.web.security import ContextDep
 from bylab.web.templating import render
 
 router = APIRouter()
-ContextDep = Annotated[Context, Depends(context_of)]
 UNVERIFIED = "candidate by name similarity, unverified (not from a published crosswalk)"
 
 

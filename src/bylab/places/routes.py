@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel
 
-from bylab.core import Context
 from bylab.places.history import place_crosswalk, place_history
 from bylab.places.models import Place, PlaceLevel
 from bylab.places.queries import (
@@ -20,11 +19,10 @@ from bylab.places.queries import (
     place_show,
     places_feature_collection,
 )
-from bylab.web.security import context_of
+from bylab.web.security import ContextDep
 from bylab.web.templating import render
 
 router = APIRouter()
-ContextDep = Annotated[Context, Depends(context_of)]
 AREA_NOTE = "approximate: geodesic area of a simplified boundary"
 MAX_SIMPLIFY_DEG = 0.1
 

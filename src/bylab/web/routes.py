@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from bylab import __version__
 from bylab.catalog.queries import DatasetQuery, dataset_search
-from bylab.core import Context
 from bylab.places.queries import place_children, place_find
-from bylab.web.security import context_of
+from bylab.web.security import ContextDep
 from bylab.web.templating import render
 
 router = APIRouter()
-ContextDep = Annotated[Context, Depends(context_of)]
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)

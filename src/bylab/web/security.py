@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 
 from bylab.auth.actions import actor_from_token, actor_load
 from bylab.auth.actor import Actor
@@ -52,6 +53,10 @@ def actor_of(request: Request) -> Actor:
 def context_of(request: Request) -> Context:
     """The action context for a request. Use as a FastAPI dependency."""
     return bylab_of(request).context(actor_of(request))
+
+
+# The action context of a request, as a FastAPI parameter annotation.
+ContextDep = Annotated[Context, Depends(context_of)]
 
 
 def csrf_token(request: Request) -> str:
