@@ -17,8 +17,12 @@ open-loop request rate, beside the framework's floor (/api/health) at the same r
    endpoint, and how much CPU the load generator itself used and how late it sent. The
    generator is a small keep-alive HTTP/1.1 client on asyncio streams. Dataset pages are
    picked uniformly from all public datasets, so most previews are not yet cached (the
-   worst case for the per-process preview cache). Every loop is bounded in count and time;
-   only 127.0.0.1 is contacted.
+   worst case for the per-process preview cache), and the same holds for package_show and
+   the pages in each worker's catalogue read cache; searches come from a few hundred
+   distinct queries, so after its first time each is mostly answered from that cache (it
+   holds results until the next catalogue write). The machine's load average is printed
+   before and after each phase: on a shared machine, read the figures beside it. Every
+   loop is bounded in count and time; only 127.0.0.1 is contacted.
 """
 
 from __future__ import annotations
@@ -278,11 +282,15 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+def load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def report(title: str, results: Results, rate: float) -> dict[str, float]:
     print(f"\n{title}: {sum(map(len, results.latencies_ms.values()))} answers in "
           f"{results.elapsed_s:.1f} s (offered {rate:.0f} req/s; load generator used "
           f"{results.client_cpu_share:.0%} of a core, sent at most "
-          f"{results.worst_send_lag_ms:.1f} ms late)")
+          f"{results.worst_send_lag_ms:.1f} ms late; load average after {load_average()})")
     print(f"  {'endpoint':<22} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
           f"{'mean':>7} {'errors':>6}")
     p95_by_endpoint = {}
@@ -306,9 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=None,
                         help="server processes (default: bylab serve's own default)")
     args = parser.parse_args(argv)
-    load = os.getloadavg()
-    print(f"{os.cpu_count()} cores; load average before the run {load[0]:.2f} {load[1]:.2f} "
-          f"{load[2]:.2f}")
+    print(f"{os.cpu_count()} cores; load average before the run {load_average()}")
     with tempfile.TemporaryDirectory(prefix="bylab-bench-") as folder:
         data_dir = Path(folder) / "data"
         started = time.perf_counter()

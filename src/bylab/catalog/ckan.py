@@ -4,7 +4,9 @@ so CKAN clients (ckanapi, harvesters, portals) can read the catalogue.
 Each action maps onto the catalogue's own read actions (``dataset_search``, ``dataset_show``)
 and returns CKAN-shaped dicts in CKAN's envelope; errors come back as CKAN's typed errors
 with its status codes. Private datasets appear only for an actor allowed to see them, and in
-``package_search`` only with ``include_private=true``, as in CKAN."""
+``package_search`` only with ``include_private=true``, as in CKAN. ``package_search`` and
+``package_show`` keep their serialised results per process until the next catalogue write
+(``queries.cached_read``), per set of datasets the reader may see."""
 
 from __future__ import annotations
 
@@ -41,9 +43,12 @@ from bylab.catalog.queries import (
     DatasetFacet,
     DatasetQuery,
     DatasetSort,
+    cached_read,
     dataset_facets,
+    dataset_get,
     dataset_search,
     dataset_show,
+    visibility_key,
 )
 from bylab.core import Context
 from bylab.errors import BylabError, InvalidInput, NotFound
@@ -94,6 +99,22 @@ class CkanCall:
             except ValueError:
                 raise InvalidInput("Invalid JSON list", field=key) from None
         return [str(item) for item in (raw if isinstance(raw, list) else [raw])]
+
+
+@dataclass(frozen=True)
+class JsonText:
+    """An action's result already serialised as JSON (kept by the read cache, so a repeated
+    read skips building and serialising the dicts); sent as it is."""
+
+    text: str
+
+
+def json_text(body: object) -> JsonText:
+    return JsonText(json.dumps(body, ensure_ascii=False, separators=(",", ":")))
+
+
+def _weight(result: JsonText) -> int:
+    return len(result.text)
 
 
 Action = Callable[[CkanCall], Any]
@@ -334,9 +355,18 @@ def _facets(ctx: Context, query: DatasetQuery, fields: list[str], limit: int
     return facets, search_facets
 
 
-@ckan_action
-def package_search(call: CkanCall) -> dict[str, Any]:
-    """Search datasets: q, fq, rows, start, sort, facet.field, include_private."""
+@dataclass(frozen=True)
+class SearchRequest:
+    """A package_search call, normalised: equal requests give equal results for actors
+    of equal ``visibility_key``."""
+
+    query: DatasetQuery
+    facet_fields: tuple[str, ...]
+    facet_limit: int
+    include_private: bool
+
+
+def _search_request(call: CkanCall) -> SearchRequest:
     rows = call.integer("rows", 10)
     if rows > MAX_ROWS:
         raise InvalidInput(f"Must be less than or equal to {MAX_ROWS}", field="rows")
@@ -348,19 +378,33 @@ def package_search(call: CkanCall) -> dict[str, Any]:
     if unknown:
         raise InvalidInput(f"cannot facet on {unknown}; use {list(CKAN_FACETS)}",
                            field="facet.field")
-    # CKAN leaves private datasets out unless asked, even for those who may see them.
-    ctx = call.ctx if call.flag("include_private") else call.ctx.bylab.context()
-    page = dataset_search(ctx, query)
-    facets, search_facets = _facets(ctx, query, facet_fields,
-                                    call.integer("facet.limit", 50, -1))
+    return SearchRequest(query, tuple(facet_fields), call.integer("facet.limit", 50, -1),
+                         call.flag("include_private"))
+
+
+def _search(ctx: Context, request: SearchRequest, base_url: str) -> dict[str, Any]:
+    page = dataset_search(ctx, request.query)
+    facets, search_facets = _facets(ctx, request.query, list(request.facet_fields),
+                                    request.facet_limit)
     bodies = {org_id: organization_dict(org) for org_id, org in page.organisations.items()}
     return {
-        "count": page.count, "sort": sort.value, "facets": facets,
+        "count": page.count, "sort": request.query.sort.value, "facets": facets,
         "search_facets": search_facets,
         "results": [package_dict(dataset, page.organisations[dataset.organisation_id],
-                                 call.base_url, bodies[dataset.organisation_id])
+                                 base_url, bodies[dataset.organisation_id])
                     for dataset in page.datasets],
     }
+
+
+@ckan_action
+def package_search(call: CkanCall) -> JsonText:
+    """Search datasets: q, fq, rows, start, sort, facet.field, include_private."""
+    request = _search_request(call)
+    # CKAN leaves private datasets out unless asked, even for those who may see them.
+    ctx = call.ctx if request.include_private else call.ctx.bylab.context()
+    key = (visibility_key(ctx.actor), call.base_url, request)
+    return cached_read(ctx, "package_search", key,
+                       lambda: json_text(_search(ctx, request, call.base_url)), _weight)
 
 
 # ---------------------------------------------------------------- other actions
@@ -378,16 +422,23 @@ def package_list(call: CkanCall) -> list[str]:
         return list(session.scalars(query))
 
 
+def _package(ctx: Context, name_or_id: str, base_url: str) -> dict[str, Any]:
+    with ctx.db.session() as session:
+        dataset = dataset_get(session, ctx, name_or_id)
+        organisation = organisation_get(session, dataset.organisation_id)
+    return package_dict(dataset, organisation, base_url)
+
+
 @ckan_action
-def package_show(call: CkanCall) -> dict[str, Any]:
+def package_show(call: CkanCall) -> JsonText:
     """One dataset by id or name (Not Found unless the actor may see it)."""
     name_or_id = call.text("id") or call.text("name_or_id") or call.text("name")
     if not name_or_id:
         raise InvalidInput("Missing value", field="id")
-    dataset = dataset_show(call.ctx, name_or_id)
-    with call.ctx.db.session() as session:
-        organisation = organisation_get(session, dataset.organisation_id)
-    return package_dict(dataset, organisation, call.base_url)
+    key = (visibility_key(call.ctx.actor), call.base_url, name_or_id)
+    return cached_read(call.ctx, "package_show", key,
+                       lambda: json_text(_package(call.ctx, name_or_id, call.base_url)),
+                       _weight)
 
 
 def _publishers(call: CkanCall) -> list[Organisation]:
@@ -539,6 +590,14 @@ def _json(body: object, status_code: int = 200) -> Response:
     return Response(text, status_code=status_code, media_type="application/json;charset=utf-8")
 
 
+def _success(help_url: str, result: Any) -> Response:
+    """CKAN's success envelope around ``result`` (spliced in when already JSON text)."""
+    if not isinstance(result, JsonText):
+        return _json({"help": help_url, "success": True, "result": result})
+    text = f'{{"help":{json.dumps(help_url)},"success":true,"result":{result.text}}}'
+    return Response(text, media_type="application/json;charset=utf-8")
+
+
 def _error_body(help_url: str, error: BylabError) -> dict[str, Any]:
     detail: dict[str, Any] = {"__type": error.ckan_type, "message": str(error)}
     if error.field and error.ckan_type == "Validation Error":
@@ -563,7 +622,7 @@ async def ckan_api(action_name: str, request: Request) -> Response:
         result = await run_in_threadpool(_run, request, action, params)
     except BylabError as error:
         return _json(_error_body(help_url, error), CKAN_STATUS.get(error.ckan_type, 409))
-    return _json({"help": help_url, "success": True, "result": result})
+    return _success(help_url, result)
 
 
 for _prefix in ("/api/3/action", "/api/action"):

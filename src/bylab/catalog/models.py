@@ -100,3 +100,14 @@ class DatasetVersion(Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
     dataset: Mapped[Dataset] = relationship(back_populates="versions")
+
+
+class CatalogRevision(Base):
+    """One row (id 1) whose ``revision`` database triggers bump on every write to datasets,
+    their versions and shares, organisations and memberships (migration 0004), so a process
+    can tell cheaply whether a cached catalogue read may still be served."""
+
+    __tablename__ = "catalog_revision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    revision: Mapped[int] = mapped_column(BigInteger)

@@ -12,32 +12,39 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from bylab.auth.actions import organisation_list, organisation_show
+from bylab.auth.actions import organisation_get, organisation_list, organisation_show
 from bylab.auth.models import Organisation, OrganisationKind
 from bylab.catalog import publish
 from bylab.catalog.access import can_edit_dataset
 from bylab.catalog.export import Preview, version_preview
 from bylab.catalog.metadata import DATA_THEMES, FREQUENCIES, LICENCES, DatasetMetadata
 from bylab.catalog.models import Dataset, DatasetVersion, Visibility
-from bylab.catalog.queries import DatasetQuery, DatasetSort, dataset_search, dataset_show
+from bylab.catalog.queries import (
+    DatasetQuery,
+    DatasetSort,
+    cached_read,
+    dataset_get,
+    dataset_search,
+    dataset_show,
+    visibility_key,
+)
 from bylab.core import Context
 from bylab.errors import BylabError, Conflict, InvalidInput, NotAuthorized, NotFound
 from bylab.places.models import Place
-from bylab.web.security import check_csrf, context_of
+from bylab.web.security import ContextDep, check_csrf
 from bylab.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-ContextDep = Annotated[Context, Depends(context_of)]
 
 RESULTS_PER_PAGE = 20
 PREVIEW_ROWS = 50
@@ -177,9 +184,29 @@ def publish_page(request: Request, ctx: ContextDep) -> Response:
     return _render_publish_form(request, ctx, DatasetForm(visibility=Visibility.PRIVATE))
 
 
+@dataclass(frozen=True)
+class DatasetPageData:
+    """What a dataset page shows the same way to everyone who may see the dataset. Kept by
+    the catalogue read cache, so treated as read-only; whatever depends on the reader (edit
+    buttons, sharing, the CSRF token) is worked out per request."""
+
+    dataset: Dataset
+    publisher: Organisation
+
+
+def _page_data(ctx: Context, name: str) -> DatasetPageData:
+    def load() -> DatasetPageData:
+        with ctx.db.session() as session:
+            dataset = dataset_get(session, ctx, name)
+            return DatasetPageData(dataset, organisation_get(session, dataset.organisation_id))
+
+    return cached_read(ctx, "dataset_page", (visibility_key(ctx.actor), name), load)
+
+
 @router.get("/datasets/{name}", response_class=HTMLResponse)
 def dataset_page(request: Request, ctx: ContextDep, name: str) -> HTMLResponse:
-    dataset = dataset_show(ctx, name)
+    page_data = _page_data(ctx, name)
+    dataset = page_data.dataset
     version = _chosen_version(dataset, request.query_params.get("version"))
     can_edit = can_edit_dataset(ctx.actor, dataset)
     return render(
@@ -188,7 +215,7 @@ def dataset_page(request: Request, ctx: ContextDep, name: str) -> HTMLResponse:
         version_query=_version_query(version, dataset),
         preview=_preview(ctx, dataset, version, _preview_start(request)),
         preview_rows=PREVIEW_ROWS,
-        publisher=organisation_show(ctx, dataset.organisation_id),
+        publisher=page_data.publisher,
         place_names=_place_names(ctx, dataset.spatial),
         shared_with=publish.dataset_shared_with(ctx, dataset) if can_edit else [],
         can_edit=can_edit, themes=DATA_THEMES, licences=LICENCES, type_labels=TYPE_LABELS,

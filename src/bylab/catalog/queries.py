@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 import unicodedata
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-
-from typing import Any
+from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import (
     ColumnElement,
@@ -26,11 +29,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, selectinload
 
+from bylab.auth.actor import Actor
 from bylab.auth.models import Organisation
 from bylab.catalog.access import visibility_clause
-from bylab.catalog.models import Dataset, DatasetVersion
+from bylab.catalog.models import CatalogRevision, Dataset, DatasetVersion
 from bylab.core import Context
 from bylab.errors import InvalidInput, NotFound
+from bylab.storage.database import Database
 
 MAX_ROWS = 1000
 # What a dataset with data can be downloaded as (bylab.catalog.export.ExportFormat);
@@ -336,3 +341,99 @@ _FACET_COUNTERS = {
     DatasetFacet.FORMAT: _format_counts,
     DatasetFacet.LICENCE: _licence_counts,
 }
+
+
+# ---------------------------------------------------------------- per-process read cache
+
+READ_CACHE_ENTRIES = 512
+READ_CACHE_WEIGHT = 32_000_000  # total weight (characters of cached JSON) per instance
+_REVISION = select(CatalogRevision.revision).where(CatalogRevision.id == 1)
+Result = TypeVar("Result")
+
+
+def catalog_revision(ctx: Context) -> int:
+    """The catalogue's revision. Database triggers (migration 0004) bump it in the same
+    transaction as every write a catalogue read depends on, whichever process writes, so a
+    reader sees a new number exactly when it can see the new rows."""
+    with ctx.db.engine.connect() as connection:
+        return connection.scalar(_REVISION) or 0
+
+
+def visibility_key(actor: Actor) -> Hashable:
+    """What of ``actor`` decides the datasets ``visibility_clause`` keeps: actors with equal
+    keys see exactly the same datasets (kept in step with that function)."""
+    if actor.is_sysadmin:
+        return "sysadmin"
+    if actor.is_anonymous or not actor.reader_org_ids:
+        return "public"
+    return (tuple(sorted(actor.member_org_ids)), tuple(sorted(actor.reader_org_ids)))
+
+
+class CatalogReadCache:
+    """Results of catalogue reads, valid for one catalogue revision: a bounded LRU (by
+    entries and by total weight), safe to share between threads. Moving to a newer revision
+    drops every entry; a result computed under an older revision is not kept."""
+
+    def __init__(self, max_entries: int | None = None, max_weight: int | None = None) -> None:
+        self.max_entries = max_entries or READ_CACHE_ENTRIES
+        self.max_weight = max_weight or READ_CACHE_WEIGHT
+        self.revision = 0
+        self.weight = 0
+        self._entries: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, revision: int, key: Hashable) -> Any | None:
+        with self._lock:
+            if revision != self.revision or key not in self._entries:
+                return None
+            self._entries.move_to_end(key)
+            return self._entries[key][0]
+
+    def put(self, revision: int, key: Hashable, value: Any, weight: int = 1) -> None:
+        with self._lock:
+            if revision > self.revision:
+                self._entries.clear()
+                self.revision, self.weight = revision, 0
+            if revision != self.revision or weight > self.max_weight:
+                return
+            if key in self._entries:
+                self.weight -= self._entries.pop(key)[1]
+            self._entries[key] = (value, weight)
+            self.weight += weight
+            while len(self._entries) > self.max_entries or self.weight > self.max_weight:
+                self.weight -= self._entries.popitem(last=False)[1][1]
+
+
+# Caches per open instance (tests open many in one process, each counting from 1), one per
+# kind of read, so many one-off reads of single datasets cannot push out repeated searches.
+_read_caches: WeakKeyDictionary[Database, dict[str, CatalogReadCache]] = WeakKeyDictionary()
+_read_caches_lock = threading.Lock()
+
+
+def read_cache(ctx: Context, kind: str) -> CatalogReadCache:
+    """This process's cache of ``kind`` reads (e.g. "package_search") of ``ctx``'s instance."""
+    with _read_caches_lock:
+        caches = _read_caches.setdefault(ctx.db, {})
+        if kind not in caches:
+            caches[kind] = CatalogReadCache()
+        return caches[kind]
+
+
+def cached_read(ctx: Context, kind: str, key: Hashable, compute: Callable[[], Result],
+                weigh: Callable[[Result], int] = lambda _value: 1) -> Result:
+    """``compute()``, or its result from an earlier ``kind`` read with the same ``key`` under
+    the current catalogue revision. ``key`` must hold everything the result depends on
+    besides the catalogue's rows, including ``visibility_key(ctx.actor)`` when it reads
+    datasets. The revision is read before computing, so a kept result is never older than
+    the revision it is filed under."""
+    revision = catalog_revision(ctx)
+    cache = read_cache(ctx, kind)
+    found = cache.get(revision, key)
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    value = compute()
+    cache.put(revision, key, value, weigh(value))
+    return value
