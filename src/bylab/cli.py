@@ -128,6 +128,7 @@ def db_upgrade() -> None:
 def _register_subcommands() -> None:
     from bylab.auth.cli import app as auth_app
     from bylab.catalog.cli import app as dataset_app
+    from bylab.connectors.cli import app as connectors_app
     from bylab.indicators.cli import app as indicators_app
     from bylab.places.cli import app as places_app
 
@@ -135,6 +136,8 @@ def _register_subcommands() -> None:
     app.add_typer(dataset_app, name="dataset", help="Publish and inspect datasets.")
     app.add_typer(places_app, name="places", help="Places, boundaries and code changes.")
     app.add_typer(indicators_app, name="indicators", help="U4SSC KPIs: compute, show, export.")
+    app.add_typer(connectors_app, name="harvest",
+                  help="Fetch official statistics (PxWeb, JSON-stat) into datasets.")
 
 
 _register_subcommands()
