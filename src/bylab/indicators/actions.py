@@ -195,6 +195,19 @@ def _stored_values(session: Session, ctx: Context, place: str | None, kpi: str |
     return [stored for stored in session.scalars(statement) if _readable(stored, visible)]
 
 
+def readable_values(session: Session, ctx: Context, kpi_codes: list[str],
+                    place_ids: set[str] | None = None) -> list[IndicatorValue]:
+    """Computed values of the KPIs (of these places; every place by default) that the actor
+    may see under the access rule above, for targets and comparisons."""
+    statement = select(IndicatorValue).where(
+        IndicatorValue.kpi_code.in_(kpi_codes),
+        IndicatorValue.status == ValueStatus.COMPUTED.value)
+    if place_ids is not None:
+        statement = statement.where(IndicatorValue.place_id.in_(place_ids))
+    visible = _visible_dataset_ids(session, ctx)
+    return [stored for stored in session.scalars(statement) if _readable(stored, visible)]
+
+
 def _kpi_code(session: Session, kpi: str) -> str:
     """The catalogue code of a KPI code or slug; a code stored but not in the catalogue (a
     test or retired definition) is accepted as written."""

@@ -20,6 +20,9 @@ from bylab.indicators.actions import (
     kpi_show,
     method_label,
 )
+from bylab.indicators.compare import PeerKind, indicator_compare
+from bylab.indicators.models import TargetKind, TargetScope
+from bylab.indicators.targets import target_add, target_status
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -118,3 +121,64 @@ def _cell(value: object) -> str:
     if hasattr(value, "isoformat"):
         return value.isoformat()  # type: ignore[no-any-return]
     return json.dumps(value) if isinstance(value, float) else str(value)
+
+
+@app.command("target-add")
+def target_add_command(
+    kpi: Annotated[str, typer.Option(help="KPI code or slug.")],
+    place: Annotated[str, typer.Option(help="Place id; the parent for --scope children; "
+                                       "the country code for --scope country.")],
+    value: Annotated[float, typer.Option(help="Target value, in the KPI's unit.")],
+    year: Annotated[int, typer.Option(help="Year the target is to be reached.")],
+    kind: Annotated[TargetKind, typer.Option(help="Kind of target.")],
+    source: Annotated[str, typer.Option(help="Where the target comes from (plan, law, SDG).")],
+    scope: Annotated[TargetScope, typer.Option(help="Whom the target is for.")] = (
+        TargetScope.PLACE),
+) -> None:
+    """Add a KPI target (as the system administrator)."""
+    target = target_add(_system_context(), kpi, place, value, year, kind, source, scope)
+    typer.echo(f"target {target.id}: {target.kpi_code} {target.scope} {target.place_id} "
+               f"{target.target_value:.6g} by {target.target_year} ({target.kind})")
+
+
+@app.command("status")
+def status_command(
+    place: Annotated[str, typer.Option(help="Place id, e.g. NO-1506.")],
+    kpi: Annotated[str | None, typer.Option(help="Only this KPI (code or slug).")] = None,
+) -> None:
+    """Show a place's status (met, on track, off track) against its targets."""
+    for item in target_status(_system_context(), place, kpi):
+        target = item.target
+        latest = ("no value" if item.latest_value is None
+                  else f"{item.latest_value:.6g} ({item.latest_period})")
+        projected = "" if item.projected_value is None else (
+            f", trend gives {item.projected_value:.6g} in {target.target_year}")
+        gap = "" if item.gap is None else f", gap {item.gap:+.6g}"
+        typer.echo(f"{target.kpi_code}\t{item.status}\ttarget {target.target_value:.6g} by "
+                   f"{target.target_year} ({target.kind}); latest {latest}{gap}{projected}")
+
+
+@app.command("compare")
+def compare_command(
+    peers: Annotated[PeerKind, typer.Option(help="Peer group: region, size or ids.")],
+    place: Annotated[str | None, typer.Option(help="Place id.")] = None,
+    kpi: Annotated[str | None, typer.Option(help="KPI; default every KPI of the place.")] = None,
+    period: Annotated[str | None, typer.Option(help="Year; default the latest.")] = None,
+    ids: Annotated[str | None, typer.Option(help="Comma-separated place ids (--peers ids).")
+                   ] = None,
+) -> None:
+    """Rank, percentile and 0–100 score of a place among its peers (method: see
+    `bylab.indicators.compare`)."""
+    comparison = indicator_compare(_system_context(), peers, place, kpi, period,
+                                   ids.split(",") if ids else None)
+    typer.echo(f"peers: {comparison.peer_label} ({len(comparison.peer_ids)} places)")
+    for item in comparison.kpis:
+        typer.echo(f"{item.kpi_code} {item.period} ({item.direction})")
+        for entry in item.entries:
+            score = "" if entry.score is None else f"\tscore {entry.score:.1f}"
+            mark = "*" if entry.place_id == comparison.place_id else " "
+            typer.echo(f" {mark}{entry.rank:>3}  {entry.place_id}  {entry.place_name}\t"
+                       f"{entry.value:.6g}\tpercentile {entry.percentile:.1f}{score}")
+    for dimension, score in comparison.dimensions.items():
+        if score is not None:
+            typer.echo(f"{dimension}: {score:.1f}")

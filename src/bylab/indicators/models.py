@@ -37,3 +37,33 @@ class IndicatorValue(Base):
     dataset_ids: Mapped[list[str]] = mapped_column(JsonColumn, default=list)
     provenance: Mapped[dict[str, Any]] = mapped_column(JsonColumn, default=dict)
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TargetKind(StrEnum):
+    NATIONAL = "national"
+    SDG = "sdg"
+    OWN = "own"  # the city's own target
+
+
+class TargetScope(StrEnum):
+    PLACE = "place"  # ``place_id`` is the place the target is for
+    CHILDREN = "children"  # every place whose parent is ``place_id`` (e.g. a county's)
+    COUNTRY = "country"  # every place of the country ``place_id`` (e.g. "NO")
+
+
+class IndicatorTarget(Base):
+    """A target value of one KPI for a place, the places under a parent, or a whole country,
+    to reach by ``target_year``, with the text of its source (a plan, a law, an SDG target)."""
+
+    __tablename__ = "indicator_targets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kpi_code: Mapped[str] = mapped_column(String(40), index=True)
+    scope: Mapped[str] = mapped_column(String(10))
+    place_id: Mapped[str] = mapped_column(String(64), index=True)
+    target_value: Mapped[float] = mapped_column(Float)
+    target_year: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(10))
+    source: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
@@ -20,7 +21,12 @@ from bylab.indicators.actions import (
     kpi_show,
     method_label,
 )
-from bylab.web.security import ContextDep
+from bylab.indicators.compare import YEARS_BEFORE, PeerKind, indicator_compare
+from bylab.indicators.compare import __doc__ as COMPARE_METHOD
+from bylab.indicators.models import IndicatorTarget, TargetKind, TargetScope
+from bylab.indicators.targets import __doc__ as TARGETS_METHOD
+from bylab.indicators.targets import target_add, target_list, target_status
+from bylab.web.security import ContextDep, check_csrf
 from bylab.web.templating import render
 
 router = APIRouter()
@@ -188,3 +194,82 @@ def page_kpi(request: Request, ctx: ContextDep, code: str) -> HTMLResponse:
         latest[row.place_code] = row
     return render(request, "indicators/kpi.html", entry=entry, rows=list(latest.values()),
                   period_count=len(rows), method_label=method_label, unverified=UNVERIFIED)
+
+
+# ---------------------------------------------------------------- targets and comparison
+
+class TargetIn(BaseModel):
+    kpi: str  # code or slug
+    place_id: str  # the place; the parent (scope "children"); the country code ("country")
+    target_value: float
+    target_year: int
+    kind: TargetKind
+    source: str
+    scope: TargetScope = TargetScope.PLACE
+
+
+class TargetOut(BaseModel):
+    id: int
+    kpi_code: str
+    scope: str
+    place_id: str
+    target_value: float
+    target_year: int
+    kind: str
+    source: str
+    created_by: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, target: IndicatorTarget) -> TargetOut:
+        return cls(**{name: getattr(target, name) for name in cls.model_fields})
+
+
+class StatusOut(BaseModel):
+    target: TargetOut
+    place_id: str
+    status: str
+    latest_period: str | None
+    latest_value: float | None
+    gap: float | None
+    slope_per_year: float | None
+    projected_value: float | None
+
+
+@router.get("/api/indicators/targets", tags=["indicators"])
+def api_targets(ctx: ContextDep, place: str | None = None,
+                kpi: str | None = None) -> list[TargetOut]:
+    """Targets, those applying to a place (its own, its parent's, its country's) and of a KPI
+    when given."""
+    return [TargetOut.of(target) for target in target_list(ctx, place, kpi)]
+
+
+@router.post("/api/indicators/targets", tags=["indicators"], status_code=201)
+def api_target_add(request: Request, ctx: ContextDep, body: TargetIn) -> TargetOut:
+    """Add a target (system administrators, or editors of the organisation whose place is
+    `place_id`)."""
+    check_csrf(request, None)
+    target = target_add(ctx, body.kpi, body.place_id, body.target_value, body.target_year,
+                        body.kind, body.source, body.scope)
+    return TargetOut.of(target)
+
+
+@router.get("/api/indicators/status", tags=["indicators"], description=TARGETS_METHOD)
+def api_status(ctx: ContextDep, place: str, kpi: str | None = None) -> list[StatusOut]:
+    """Status of a place against each target that applies to it."""
+    return [StatusOut(target=TargetOut.of(item.target),
+                      **{name: getattr(item, name) for name in StatusOut.model_fields
+                         if name != "target"})
+            for item in target_status(ctx, place, kpi)]
+
+
+@router.get("/api/indicators/compare", tags=["indicators"], description=COMPARE_METHOD)
+def api_compare(ctx: ContextDep, peers: PeerKind, place: str | None = None,
+                kpi: str | None = None, period: str | None = None,
+                ids: Annotated[list[str] | None, Query()] = None,
+                years_before: int = YEARS_BEFORE) -> dict[str, Any]:
+    """Rank, percentile and 0–100 score of a place among its peers."""
+    if ids and len(ids) == 1 and "," in ids[0]:
+        ids = ids[0].split(",")
+    comparison = indicator_compare(ctx, peers, place, kpi, period, ids, years_before)
+    return asdict(comparison)
