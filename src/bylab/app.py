@@ -27,8 +27,9 @@ def _capability_routers() -> list:  # type: ignore[type-arg]
     from bylab.catalog.routes import router as catalog_router
     from bylab.indicators.routes import router as indicators_router
     from bylab.places.routes import router as places_router
+    from bylab.registry.routes import router as registry_router
 
-    return [auth_router, catalog_router, places_router, indicators_router]
+    return [auth_router, catalog_router, places_router, indicators_router, registry_router]
 
 
 def create_app(bylab: Bylab) -> FastAPI:

@@ -131,6 +131,7 @@ def _register_subcommands() -> None:
     from bylab.connectors.cli import app as connectors_app
     from bylab.indicators.cli import app as indicators_app
     from bylab.places.cli import app as places_app
+    from bylab.registry.cli import app as registry_app
 
     app.add_typer(auth_app, name="account", help="Organisations, users, roles and API tokens.")
     app.add_typer(dataset_app, name="dataset", help="Publish and inspect datasets.")
@@ -138,6 +139,8 @@ def _register_subcommands() -> None:
     app.add_typer(indicators_app, name="indicators", help="U4SSC KPIs: compute, show, export.")
     app.add_typer(connectors_app, name="harvest",
                   help="Fetch official statistics (PxWeb, JSON-stat) into datasets.")
+    app.add_typer(registry_app, name="registry",
+                  help="Shared learning: projects, challenges, solutions.")
 
 
 _register_subcommands()

@@ -28,6 +28,7 @@ from bylab.catalog.publish import dataset_publish
 from bylab.core import Bylab, Context
 from bylab.indicators.actions import indicator_compute
 from bylab.places.loading import places_load_bundled
+from bylab.registry.seed import registry_seed
 from bylab.settings import Settings
 from bylab.storage.tables import sql_string
 
@@ -75,6 +76,7 @@ def demo_load(bylab: Bylab, progress: Console | None = None) -> bool:
     console.print("creating organisations and demo logins…")
     _load_organisations(ctx, spec["organisations"])
     _load_users(ctx, spec["users"])
+    registry_seed(ctx)
     _load_datasets(ctx, spec["datasets"], console)
     console.print("computing indicators…")
     indicator_compute(ctx)

@@ -1,0 +1,1 @@
+"""Shared learning: projects (cases), challenges and solutions of the organisations."""
