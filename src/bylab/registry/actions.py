@@ -4,6 +4,8 @@ organisation create records for it."""
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -137,12 +139,19 @@ def project_create(ctx: Context, organisation: str, data: ProjectInput) -> Proje
     return project_show(ctx, project.id)
 
 
+Record = TypeVar("Record", Project, Challenge, Solution)
+
+
+def _record_get(session: Session, model: type[Record], name_or_id: str, kind: str) -> Record:
+    record = session.scalar(select(model).where(
+        (model.id == name_or_id) | (model.name == name_or_id)))
+    if record is None:
+        raise NotFound(f"no {kind} '{name_or_id}'", field=kind)
+    return record
+
+
 def _project_get(session: Session, name_or_id: str) -> Project:
-    project = session.scalar(select(Project).where(
-        (Project.id == name_or_id) | (Project.name == name_or_id)))
-    if project is None:
-        raise NotFound(f"no project '{name_or_id}'", field="project")
-    return project
+    return _record_get(session, Project, name_or_id, "project")
 
 
 def project_show(ctx: Context, name_or_id: str) -> ProjectDetail:
@@ -208,11 +217,7 @@ def challenge_create(ctx: Context, organisation: str, data: ChallengeInput) -> C
 
 def challenge_show(ctx: Context, name_or_id: str) -> Challenge:
     with ctx.db.session() as session:
-        challenge = session.scalar(select(Challenge).where(
-            (Challenge.id == name_or_id) | (Challenge.name == name_or_id)))
-        if challenge is None:
-            raise NotFound(f"no challenge '{name_or_id}'", field="challenge")
-        return challenge
+        return _record_get(session, Challenge, name_or_id, "challenge")
 
 
 def challenge_list(ctx: Context, domain: str | None = None) -> list[Challenge]:
@@ -242,11 +247,7 @@ def solution_create(ctx: Context, organisation: str, data: SolutionInput) -> Sol
 
 def solution_show(ctx: Context, name_or_id: str) -> Solution:
     with ctx.db.session() as session:
-        solution = session.scalar(select(Solution).where(
-            (Solution.id == name_or_id) | (Solution.name == name_or_id)))
-        if solution is None:
-            raise NotFound(f"no solution '{name_or_id}'", field="solution")
-        return solution
+        return _record_get(session, Solution, name_or_id, "solution")
 
 
 def solution_list(ctx: Context, domain: str | None = None) -> list[Solution]:
