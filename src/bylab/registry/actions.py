@@ -4,11 +4,10 @@ organisation create records for it."""
 
 from __future__ import annotations
 
-from typing import TypeVar
-
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
