@@ -110,3 +110,22 @@ def test_place_page_shows_map_history_and_parts(places_client: httpx.Client) -> 
     county = places_client.get("/places/NO-15").text
     assert 'href="/places/NO-1505"' in county
     assert places_client.get("/static/vendor/leaflet/leaflet.js").status_code == 200
+
+
+def test_place_page_lists_the_places_indicators(tmp_path) -> None:  # noqa: ANN001
+    """With the demo loaded, a place page shows its computed KPIs with links to them."""
+    from fastapi.testclient import TestClient
+
+    from bylab.app import create_app
+    from bylab.demo.loader import demo_load
+    from bylab.testing.backends import embedded_instance
+
+    instance = embedded_instance(tmp_path / "data")
+    demo_load(instance)
+    with TestClient(create_app(instance)) as client:
+        porsgrunn = client.get("/places/NO-4001")
+        powiat = client.get("/places/PL-powiat-114")
+    instance.close()
+    assert porsgrunn.status_code == 200
+    assert "GHG Emissions" in porsgrunn.text and "/indicators/EN-EN-AQ-2C" in porsgrunn.text
+    assert powiat.status_code == 200 and "0 / 91" in powiat.text

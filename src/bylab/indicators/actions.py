@@ -256,7 +256,8 @@ def indicator_coverage(ctx: Context, place_id: str) -> Coverage:
     with the status of each KPI: computed, missing (with the reason of the latest period),
     not_mapped (no input mapping for the place's country) or not_defined (no definition)."""
     with ctx.db.session() as session:
-        place = session.get(Place, place_id.strip().upper())
+        place = (session.get(Place, place_id.strip())
+                 or session.get(Place, place_id.strip().upper()))
         if place is None:
             raise NotFound(f"no place with id '{place_id}'", field="place")
         stored = _stored_values(session, ctx, place.id, None, None, include_missing=True)

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from bylab.places.history import place_crosswalk, place_history
 from bylab.places.models import Place, PlaceLevel
+from bylab.indicators.actions import indicator_coverage
 from bylab.places.queries import (
     place_boundary,
     place_children,
@@ -197,9 +198,12 @@ def places_page(
 def place_page(request: Request, ctx: ContextDep, place_id: str) -> HTMLResponse:
     place = place_show(ctx, place_id)
     parent = place_find(ctx, place.parent_id) if place.parent_id else None
+    coverage = indicator_coverage(ctx, place_id)
     return render(
         request, "places/place.html", place=place, parent=parent,
         children=place_children(ctx, place_id), history=place_history(ctx, place_id),
         boundary=place_boundary(ctx, place_id), area_note=AREA_NOTE,
-        today=date.today().isoformat(),
+        today=date.today().isoformat(), coverage=coverage,
+        computed=[item for item in coverage.kpis + coverage.context
+                  if item.status == "computed"],
     )
