@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -67,14 +67,6 @@ TYPE_LABELS = {
 }
 
 
-def localised(texts: Mapping[str, str], language: str) -> str:
-    """The text in ``language`` if given, else English, else the first one."""
-    for candidate in (language, "en"):
-        if texts.get(candidate, "").strip():
-            return texts[candidate]
-    return next((text for text in texts.values() if text.strip()), "")
-
-
 def download_formats(dataset: Dataset) -> list[str]:
     """The formats a dataset's data can be downloaded in (none before its first version)."""
     if not dataset.latest_version and not dataset.versions:
@@ -127,8 +119,7 @@ def catalogue_page(request: Request, ctx: ContextDep) -> HTMLResponse:
         next_link=_page_link(request, page + 1) if page < last_page else None,
         organisations=[org for org in organisation_list(ctx)
                        if org.kind != OrganisationKind.NETWORK],
-        themes=DATA_THEMES, sort_labels=SORT_LABELS,
-        localised=localised, download_formats=download_formats,
+        themes=DATA_THEMES, sort_labels=SORT_LABELS, download_formats=download_formats,
         can_publish=bool(_editable_organisations(ctx)),
     )
 
@@ -218,8 +209,7 @@ def dataset_page(request: Request, ctx: ContextDep, name: str) -> HTMLResponse:
         publisher=page_data.publisher,
         place_names=_place_names(ctx, dataset.spatial),
         shared_with=publish.dataset_shared_with(ctx, dataset) if can_edit else [],
-        can_edit=can_edit, themes=DATA_THEMES, licences=LICENCES, type_labels=TYPE_LABELS,
-        localised=localised, formats=download_formats(dataset),
+        can_edit=can_edit, themes=DATA_THEMES, licences=LICENCES, type_labels=TYPE_LABELS, formats=download_formats(dataset),
     )
 
 
@@ -407,7 +397,7 @@ def _render_edit_form(
 ) -> HTMLResponse:
     return render(
         request, "catalog/edit.html", status_code=error.status_code if error else 200,
-        dataset=dataset, form=form, error=error, localised=localised, **_form_choices(ctx),
+        dataset=dataset, form=form, error=error, **_form_choices(ctx),
     )
 
 
@@ -448,8 +438,7 @@ def version_page(request: Request, ctx: ContextDep, name: str) -> Response:
     dataset = _editable(request, ctx, name)
     if isinstance(dataset, Response):
         return dataset
-    return render(request, "catalog/version_new.html", dataset=dataset, note="", error=None,
-                  localised=localised)
+    return render(request, "catalog/version_new.html", dataset=dataset, note="", error=None)
 
 
 def _add_version(ctx: Context, dataset: Dataset, upload: UploadFile, note: str) -> None:
@@ -469,7 +458,7 @@ async def version_submit(request: Request, ctx: ContextDep, name: str) -> Respon
         await run_in_threadpool(_add_version, ctx, dataset, _uploaded_file(form_data), note)
     except (InvalidInput, Conflict) as error:
         return render(request, "catalog/version_new.html", status_code=error.status_code,
-                      dataset=dataset, note=note, error=error, localised=localised)
+                      dataset=dataset, note=note, error=error)
     finally:
         await form_data.close()
     _flash(request, "new version stored")
@@ -483,7 +472,6 @@ def _render_sharing(
     return render(
         request, "catalog/sharing.html", status_code=error.status_code if error else 200,
         dataset=dataset, visibility=visibility, shared_with=shared_with, error=error,
-        localised=localised,
         share_targets=[org for org in _form_choices(ctx)["share_targets"]
                        if org.id != dataset.organisation_id],
         publisher=organisation_show(ctx, dataset.organisation_id),
