@@ -219,10 +219,15 @@ def challenge_show(ctx: Context, name_or_id: str) -> Challenge:
         return _record_get(session, Challenge, name_or_id, "challenge")
 
 
-def challenge_list(ctx: Context, domain: str | None = None) -> list[Challenge]:
+def _records_in_domain(ctx: Context, model: type[Record], domain: str | None) -> list[Record]:
     with ctx.db.session() as session:
-        challenges = list(session.scalars(select(Challenge).order_by(Challenge.name)))
-    return [c for c in challenges if domain is None or domain in c.domains]
+        records = list(session.scalars(select(model).order_by(model.name)))
+    return [record for record in records if domain is None or domain in record.domains]
+
+
+def challenge_list(ctx: Context, domain: str | None = None) -> list[Challenge]:
+    """Challenges by name, optionally of one domain."""
+    return _records_in_domain(ctx, Challenge, domain)
 
 
 def solution_create(ctx: Context, organisation: str, data: SolutionInput) -> Solution:
@@ -250,6 +255,5 @@ def solution_show(ctx: Context, name_or_id: str) -> Solution:
 
 
 def solution_list(ctx: Context, domain: str | None = None) -> list[Solution]:
-    with ctx.db.session() as session:
-        solutions = list(session.scalars(select(Solution).order_by(Solution.name)))
-    return [s for s in solutions if domain is None or domain in s.domains]
+    """Solutions by name, optionally of one domain."""
+    return _records_in_domain(ctx, Solution, domain)
