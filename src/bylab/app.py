@@ -25,11 +25,18 @@ STATIC_DIR = Path(__file__).parent / "web" / "static"
 def _capability_routers() -> list:  # type: ignore[type-arg]
     from bylab.auth.routes import router as auth_router
     from bylab.catalog.routes import router as catalog_router
+    from bylab.connectors.routes import router as connectors_router
+    from bylab.dashboard.routes import router as dashboard_router
     from bylab.indicators.routes import router as indicators_router
+    from bylab.mobility.routes import router as mobility_router
     from bylab.places.routes import router as places_router
     from bylab.registry.routes import router as registry_router
+    from bylab.scenarios.routes import router as scenarios_router
+    from bylab.sensors.routes import router as sensors_router
 
-    return [auth_router, catalog_router, places_router, indicators_router, registry_router]
+    return [auth_router, catalog_router, places_router, indicators_router, registry_router,
+            dashboard_router, scenarios_router, sensors_router, connectors_router,
+            mobility_router]
 
 
 def create_app(bylab: Bylab) -> FastAPI:

@@ -131,7 +131,10 @@ def _register_subcommands() -> None:
     from bylab.connectors.cli import app as connectors_app
     from bylab.indicators.cli import app as indicators_app
     from bylab.places.cli import app as places_app
+    from bylab.mobility.cli import app as mobility_app
     from bylab.registry.cli import app as registry_app
+    from bylab.scenarios.cli import app as scenarios_app
+    from bylab.sensors.cli import app as sensors_app
 
     app.add_typer(auth_app, name="account", help="Organisations, users, roles and API tokens.")
     app.add_typer(dataset_app, name="dataset", help="Publish and inspect datasets.")
@@ -141,6 +144,11 @@ def _register_subcommands() -> None:
                   help="Fetch official statistics (PxWeb, JSON-stat) into datasets.")
     app.add_typer(registry_app, name="registry",
                   help="Shared learning: projects, challenges, solutions.")
+    app.add_typer(scenarios_app, name="scenario",
+                  help="What-if scenarios: project indicators forward with uncertainty.")
+    app.add_typer(sensors_app, name="sensors",
+                  help="Sensor time series: load, MQTT ingestion, SensorThings.")
+    app.add_typer(mobility_app, name="mobility", help="Mobility simulation with Eclipse SUMO.")
 
 
 _register_subcommands()

@@ -16,7 +16,8 @@ from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader, selec
 from bylab import __version__
 from bylab.web.security import actor_of, csrf_token
 
-TEMPLATE_PACKAGES = ("web", "auth", "catalog", "places", "indicators")
+TEMPLATE_PACKAGES = ("web", "auth", "catalog", "places", "indicators", "registry", "dashboard",
+                     "scenarios", "sensors", "connectors", "mobility")
 LANGUAGES = {"en": "English", "nb": "Norsk bokmål", "sv": "Svenska", "pl": "Polski"}
 LOCALE_DIR = Path(__file__).parent / "locale"
 

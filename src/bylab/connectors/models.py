@@ -1,0 +1,3 @@
+"""Database models of bylab.connectors."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Database models of bylab.dashboard."""
+
+from __future__ import annotations

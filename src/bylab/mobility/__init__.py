@@ -1,0 +1,1 @@
+"""Mobility simulation with Eclipse SUMO: networks, demand, runs and calibration."""

@@ -1,0 +1,3 @@
+"""Database models of bylab.mobility."""
+
+from __future__ import annotations

@@ -1,0 +1,1 @@
+"""City simulation: what-if scenarios that project indicators forward with uncertainty."""

@@ -1,0 +1,3 @@
+"""Database models of bylab.scenarios."""
+
+from __future__ import annotations

@@ -1,0 +1,7 @@
+"""`bylab ...` commands of bylab.sensors."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(no_args_is_help=True)

@@ -1,0 +1,3 @@
+"""Database models of bylab.sensors."""
+
+from __future__ import annotations
