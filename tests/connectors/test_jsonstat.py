@@ -156,3 +156,24 @@ def test_not_json(tmp_path) -> None:  # noqa: ANN001
     with pytest.raises(InvalidInput) as caught:
         parse_file(broken)
     assert caught.value.file == "broken.json"
+
+
+def test_cells_that_cannot_be_stored_are_set_aside() -> None:
+    # The real TAB638 answer changed in memory to five years: a word, NaN, a list and infinity
+    # among two good cells. The good ones are kept; the others are rejected with their codes.
+    document = load(SCB_V2)
+    tid = document["dimension"]["Tid"]["category"]
+    years = ["2020", "2021", "2022", "2023", "2024", "2025"]
+    tid["index"] = {year: position for position, year in enumerate(years)}
+    tid["label"] = {year: year for year in years}
+    document["size"][-1] = len(years)
+    document["value"] = [1, "n/a", float("nan"), [3], "Infinity", 50937]
+    parsed = parse_document(document, "bad-cells.json")
+    assert [row["value"] for row in parsed.table.to_pylist()] == [1, 50937]
+    assert parsed.cells_read == 6
+    assert [(cell.position, cell.codes["Tid"]) for cell in parsed.rejected] == [
+        (1, "2021"), (2, "2022"), (3, "2023"), (4, "2024")]
+    assert "neither a number nor a suppression marker: 'n/a'" in parsed.rejected[0].reason
+    assert "not a finite number" in parsed.rejected[1].reason
+    assert parsed.rejected[0].location == ("cell 1 (Region=00, Civilstand=OG, Alder=0, Kon=1, "
+                                           "ContentsCode=BE0101N1, Tid=2021)")

@@ -25,11 +25,16 @@ import pyarrow as pa
 
 from bylab.errors import InvalidInput
 
-__all__ = ["Dimension", "ParsedTable", "parse_document", "parse_file", "parse_period"]
+__all__ = ["Cell", "Dimension", "ParsedTable", "RejectedCell", "parse_document", "parse_file",
+           "parse_period", "tidy_table"]
 
 # Dimension ids that hold regions when the dataset gives no "geo" role (SCB, SSB).
 REGION_DIMENSION_IDS = {"region", "kommune", "kommunenr", "kommun", "fylke", "lan", "län"}
 TIME_DIMENSION_IDS = {"tid", "time", "year", "år"}
+# What statistics offices put in a cell instead of a number (SSB, SCB, Statistics Finland and
+# the PX format): a missing, confidential, not applicable or too uncertain value.
+SUPPRESSION_MARKERS = {".", "..", "...", "....", ".....", "......", ":", "-", "x", "X", "…",
+                       "–", "—"}
 
 
 @dataclass(frozen=True)
@@ -54,9 +59,25 @@ class Cell:
     status: str | None = None
 
 
+@dataclass(frozen=True)
+class RejectedCell:
+    """A cell that cannot be stored (neither a number nor a suppression marker)."""
+
+    position: int  # in cube order
+    codes: dict[str, str]  # dimension id -> category code
+    value: str  # what the cell held, as text
+    reason: str
+
+    @property
+    def location(self) -> str:
+        codes = ", ".join(f"{dimension}={code}" for dimension, code in self.codes.items())
+        return f"cell {self.position} ({codes})"
+
+
 @dataclass
 class ParsedTable:
-    """A parsed response: its tidy table and what the harvest report needs."""
+    """A parsed response: its tidy table and what the harvest report needs. Rejected cells
+    are left out of the table; every other cell is in it."""
 
     label: str
     source: str
@@ -64,6 +85,12 @@ class ParsedTable:
     table: pa.Table
     region_column: str | None  # the column holding region codes, if any
     suppressed_cells: int
+    dimension_ids: list[str] = field(default_factory=list)
+    rejected: list[RejectedCell] = field(default_factory=list)
+
+    @property
+    def cells_read(self) -> int:
+        return self.table.num_rows + len(self.rejected)
 
 
 def parse_file(path: Path, filename: str | None = None) -> ParsedTable:
@@ -123,7 +150,7 @@ def _parse_cube(dataset: dict[str, Any], filename: str, path: str,
     statuses = _statuses(dataset.get("status"), cell_count, filename, f"{path}status")
     cells = (Cell(positions, values[index], statuses[index]) for index, positions in
              enumerate(itertools.product(*(range(size) for size in sizes))))
-    return _parsed(dataset, dimensions, cells, _dataset_unit(dataset))
+    return tidy_table(dataset, dimensions, cells, _dataset_unit(dataset))
 
 
 def _required(holder: dict[str, Any], key: str, kind: type, filename: str, path: str) -> Any:
@@ -255,7 +282,7 @@ def _parse_pxweb_json(document: dict[str, Any], filename: str) -> ParsedTable:
         codes=[str(column["code"]) for column in contents_columns],
         labels=[str(column.get("text") or column["code"]) for column in contents_columns]))
     metadata = (document.get("metadata") or [{}])[0]
-    return _parsed(metadata, dimensions, iter(cells), None)
+    return tidy_table(metadata, dimensions, iter(cells), None)
 
 
 def _pxweb_cells(rows: list[Any], codes_seen: list[dict[str, int]], key_count: int,
@@ -277,42 +304,54 @@ def _pxweb_cells(rows: list[Any], codes_seen: list[dict[str, int]], key_count: i
 
 # --- the tidy table ------------------------------------------------------------------------
 
-def _parsed(described: dict[str, Any], dimensions: list[Dimension], cells: Iterator[Cell],
-            dataset_unit: str | None) -> ParsedTable:
-    names = _column_names(dimensions)
-    columns: dict[str, list[Any]] = {}
-    for dimension, name in zip(dimensions, names, strict=True):
-        columns[f"{name}_code"], columns[name] = [], []
-        if dimension.role == "time":
-            columns["period"], columns["period_type"] = [], []
-    metric = next((dimension for dimension in dimensions if dimension.role == "metric"), None)
-    has_unit = bool(dataset_unit or (metric and metric.units))
-    if has_unit:
-        columns["unit"] = []
+def tidy_table(described: dict[str, Any], dimensions: list[Dimension], cells: Iterator[Cell],
+               dataset_unit: str | None) -> ParsedTable:
+    """The tidy table of ``cells``: the loop keeps only category positions, values and
+    statuses; codes, labels, periods and units are looked up per category, column by column."""
+    positions: list[list[int]] = [[] for _ in dimensions]
     values: list[Any] = []
     statuses: list[str | None] = []
-    for cell in cells:
-        for dimension, name, position in zip(dimensions, names, cell.positions, strict=True):
-            code = dimension.codes[position]
-            columns[f"{name}_code"].append(code)
-            columns[name].append(dimension.labels[position])
-            if dimension.role == "time":
-                period, period_type = parse_period(code)
-                columns["period"].append(period)
-                columns["period_type"].append(period_type)
-        if has_unit:
-            columns["unit"].append(_unit_of(cell, dimensions, metric, dataset_unit))
-        value, status = _value_and_status(cell.value, cell.status)
+    rejected: list[RejectedCell] = []
+    for number, cell in enumerate(cells):
+        value, status, problem = _value_and_status(cell.value, cell.status)
+        if problem:
+            rejected.append(_rejected(number, cell, dimensions, problem))
+            continue
+        for column, position in zip(positions, cell.positions, strict=True):
+            column.append(position)
         values.append(value)
         statuses.append(status)
-    columns["value"], columns["status"] = values, statuses
-    table = _arrow_table(columns)
+    names = _column_names(dimensions)
+    columns: dict[str, pa.Array] = {}
+    for dimension, name, column in zip(dimensions, names, positions, strict=True):
+        indices = pa.array(column, pa.int32())
+        columns[f"{name}_code"] = pa.array(dimension.codes, pa.string()).take(indices)
+        columns[name] = pa.array(dimension.labels, pa.string()).take(indices)
+        if dimension.role == "time":
+            periods = [parse_period(code) for code in dimension.codes]
+            columns["period"] = pa.array([period for period, _ in periods],
+                                         pa.date32()).take(indices)
+            columns["period_type"] = pa.array([kind for _, kind in periods],
+                                              pa.string()).take(indices)
+    unit = _unit_column(dimensions, positions, dataset_unit, len(values))
+    if unit is not None:
+        columns["unit"] = unit
+    all_whole = all(isinstance(value, int) for value in values if value is not None)
+    columns["value"] = pa.array(values, pa.int64() if all_whole else pa.float64())
+    columns["status"] = pa.array(statuses, pa.string())
     return ParsedTable(
         label=str(described.get("label") or ""), source=str(described.get("source") or ""),
-        updated=described.get("updated"), table=table,
+        updated=described.get("updated"), table=pa.table(columns),
         region_column=next((f"{name}_code" for name in names if name == "region"), None),
         suppressed_cells=sum(1 for value in values if value is None),
+        dimension_ids=[dimension.id for dimension in dimensions], rejected=rejected,
     )
+
+
+def _rejected(number: int, cell: Cell, dimensions: list[Dimension], reason: str) -> RejectedCell:
+    codes = {dimension.id: dimension.codes[position]
+             for dimension, position in zip(dimensions, cell.positions, strict=True)}
+    return RejectedCell(position=number, codes=codes, value=str(cell.value)[:200], reason=reason)
 
 
 def _column_names(dimensions: list[Dimension]) -> list[str]:
@@ -336,35 +375,43 @@ def _column_names(dimensions: list[Dimension]) -> list[str]:
     return names
 
 
-def _unit_of(cell: Cell, dimensions: list[Dimension], metric: Dimension | None,
-             dataset_unit: str | None) -> str | None:
-    if metric is not None and metric.units:
-        code = metric.codes[cell.positions[dimensions.index(metric)]]
-        return metric.units.get(code, dataset_unit)
-    return dataset_unit
+def _unit_column(dimensions: list[Dimension], positions: list[list[int]],
+                 dataset_unit: str | None, rows: int) -> pa.Array | None:
+    """Each cell's unit: its metric category's, else the dataset's; None when neither is
+    declared."""
+    metric = next((index for index, dimension in enumerate(dimensions)
+                   if dimension.role == "metric" and dimension.units), None)
+    if metric is not None:
+        units = [dimensions[metric].units.get(code, dataset_unit)
+                 for code in dimensions[metric].codes]
+        return pa.array(units, pa.string()).take(pa.array(positions[metric], pa.int32()))
+    if dataset_unit:
+        return pa.array([dataset_unit] * rows, pa.string())
+    return None
 
 
-def _value_and_status(raw: Any, status: str | None) -> tuple[int | float | None, str | None]:
-    """A number, or NULL with the marker (SSB/SCB "..", ":", "." or the JSON-stat status)."""
-    if raw is None or isinstance(raw, bool):
-        return None, status
+def _value_and_status(raw: Any, status: str | None
+                      ) -> tuple[int | float | None, str | None, str | None]:
+    """A number, or NULL with the marker (SSB/SCB "..", ":", "." or the JSON-stat status),
+    or a reason the cell cannot be stored (text that is no marker, NaN, infinity, a list)."""
+    if raw is None:
+        return None, status, None
+    if isinstance(raw, bool) or isinstance(raw, (list, dict)):
+        return None, status, f"not a number: {type(raw).__name__}"
     if isinstance(raw, (int, float)):
-        return raw, status
+        if isinstance(raw, float) and not math.isfinite(raw):
+            return None, status, f"not a finite number: {raw}"
+        return raw, status, None
     text = str(raw).strip()
+    if text in SUPPRESSION_MARKERS or not text:
+        return None, status or text or None, None
     try:
-        return (int(text) if re.fullmatch(r"-?\d+", text) else float(text)), status
+        number = int(text) if text.removeprefix("-").isdigit() else float(text)
     except ValueError:
-        return None, status or text or None
-
-
-def _arrow_table(columns: dict[str, list[Any]]) -> pa.Table:
-    values = columns["value"]
-    all_whole = all(isinstance(value, int) for value in values if value is not None)
-    types = {name: pa.string() for name in columns}
-    types["period"] = pa.date32()
-    types["value"] = pa.int64() if all_whole else pa.float64()
-    return pa.table({name: pa.array(column, type=types[name])
-                     for name, column in columns.items()})
+        return None, status, f"neither a number nor a suppression marker: {text[:40]!r}"
+    if isinstance(number, float) and not math.isfinite(number):
+        return None, status, f"not a finite number: {text}"
+    return number, status, None
 
 
 # --- time codes ----------------------------------------------------------------------------

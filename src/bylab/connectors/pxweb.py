@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -20,7 +22,8 @@ import httpx
 
 from bylab.errors import BylabError, InvalidInput
 
-__all__ = ["ApiVersion", "PxWebSource", "ResponseFormat", "Selection", "pxweb_fetch",
+__all__ = ["ApiVersion", "PxWebSource", "ResponseFormat", "Selection", "network_errors",
+           "pxweb_fetch",
            "pxweb_request_body", "pxweb_url", "selections_from_query"]
 
 DEFAULT_TIMEOUT_S = 60.0
@@ -137,19 +140,26 @@ def _v2_selection(item: Any, filename: str, path: str) -> Selection:
                      codelist=item.get("codelist"))
 
 
+@contextmanager
+def network_errors(url: str, timeout_s: float) -> Iterator[None]:
+    """A timeout or a failed connection inside the block as a BylabError naming the URL."""
+    try:
+        yield
+    except httpx.TimeoutException:
+        raise BylabError(f"no answer within {timeout_s:g} s", file=url) from None
+    except httpx.HTTPError as error:
+        raise BylabError(f"could not reach the server ({error})", file=url) from None
+
+
 def pxweb_fetch(source: PxWebSource, transport: httpx.BaseTransport | None = None,
                 timeout_s: float = DEFAULT_TIMEOUT_S) -> Any:
     """POST the query and return the decoded JSON answer. Network failures, timeouts and
     HTTP errors raise ``BylabError``/``InvalidInput`` naming the URL."""
     url = pxweb_url(source)
-    try:
-        with httpx.Client(transport=transport, timeout=timeout_s) as client:
-            response = client.post(url, json=pxweb_request_body(source),
-                                   params=_query_parameters(source))
-    except httpx.TimeoutException:
-        raise BylabError(f"no answer within {timeout_s:g} s", file=url) from None
-    except httpx.HTTPError as error:
-        raise BylabError(f"could not reach the server ({error})", file=url) from None
+    with network_errors(url, timeout_s), httpx.Client(transport=transport,
+                                                      timeout=timeout_s) as client:
+        response = client.post(url, json=pxweb_request_body(source),
+                               params=_query_parameters(source))
     _check_status(response, url)
     try:
         return response.json()
