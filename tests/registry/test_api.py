@@ -116,3 +116,25 @@ def test_cli_seed_and_search(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     found = runner.invoke(registry_cli, ["search", "simulering"])
     assert found.exit_code == 0, found.output
     assert "alesund-smart-city-lab" in found.output and "taxonomy" in found.output
+
+
+def test_editor_updates_a_project_and_a_challenge(api: httpx.Client, mia_token: str) -> None:
+    auth = {"Authorization": f"Bearer {mia_token}"}
+    body = {"title": {"en": "Smart Molde", "nb": "Smart Molde"}, "domains": ["water"],
+            "technologies": ["digital_twin"], "place_ids": ["NO-1506"]}
+    assert api.put("/api/projects/smart-molde-programme", json=body).status_code == 403
+    updated = api.put("/api/projects/smart-molde-programme", json=body, headers=auth)
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["technologies"] == ["digital_twin"]
+    assert updated.json()["stage"] == "operation"  # kept
+    found = api.get("/api/search", params={"q": "cyfrowy bliźniak", "lang": "pl"}).json()
+    assert "smart-molde-programme" in [hit["name"] for hit in found]  # reindexed
+    bad = api.put("/api/projects/smart-molde-programme", headers=auth,
+                  json={**body, "place_ids": ["Molde"]})
+    assert bad.status_code == 400 and bad.json()["error"]["field"] == "place_ids"
+    challenge = api.post("/api/challenges", headers=auth, json={
+        "organisation": "molde", "name": "test-update", "title": {"en": "Leaks"}})
+    assert challenge.status_code == 201
+    changed = api.put("/api/challenges/test-update", headers=auth, json={
+        "title": {"en": "Leaks"}, "kpi_codes": ["EC: ICT: WS: 1C"], "domains": ["water"]})
+    assert changed.status_code == 200 and changed.json()["kpi_codes"] == ["EC: ICT: WS: 1C"]

@@ -4,6 +4,7 @@ organisation create records for it."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,7 +18,11 @@ from bylab.auth.models import Organisation
 from bylab.catalog.queries import fold_text
 from bylab.core import Context
 from bylab.errors import Conflict, InvalidInput, NotAuthorized, NotFound
+from bylab.indicators.kpis import u4ssc_kpis
+from bylab.places.models import Place
 from bylab.registry.models import Challenge, Project, ProjectPartner, Solution, Stage, StageChange
+from bylab.registry.index import index_record
+from bylab.registry.notify import notify_followers
 from bylab.registry.taxonomy import check_terms
 
 
@@ -78,6 +83,11 @@ class SolutionInput:
     project_ids: Sequence[str] = ()  # names or ids of projects it is deployed in
 
 
+def record_path(record_type: str, name: str) -> str:
+    """The address of a record's page."""
+    return f"/registry/{record_type}s/{name}"
+
+
 def _check_title(title: dict[str, str]) -> dict[str, str]:
     cleaned = {lang: text.strip() for lang, text in title.items() if text and text.strip()}
     if not cleaned:
@@ -99,6 +109,32 @@ def _check_free(session: Session, model: type[Project | Challenge | Solution],
         raise Conflict(f"a record named '{name}' exists already", field="name")
 
 
+_PLACE_ID = re.compile(r"^[A-Z]{2}(-[0-9A-Za-z]+)?$")
+
+
+def check_place_ids(session: Session, place_ids: Sequence[str]) -> list[str]:
+    """The place ids, if each is well formed (``NO-1506``) and, when places of its country
+    are loaded, one of them; InvalidInput naming the field otherwise."""
+    for place_id in place_ids:
+        if not _PLACE_ID.match(place_id):
+            raise InvalidInput(f"'{place_id}' is not a place id like NO-1506", field="place_ids")
+        country = place_id[:2]
+        if (session.scalar(select(Place.id).where(Place.country == country).limit(1))
+                and session.get(Place, place_id) is None):
+            raise InvalidInput(f"no place '{place_id}'", field="place_ids")
+    return list(dict.fromkeys(place_ids))
+
+
+def check_kpi_codes(codes: Sequence[str]) -> list[str]:
+    """The codes, if each is a U4SSC KPI code; InvalidInput naming the field otherwise."""
+    known = {kpi.code for kpi in u4ssc_kpis()}
+    for code in codes:
+        if code not in known:
+            raise InvalidInput(f"unknown KPI code '{code}' (U4SSC codes look like "
+                               f"'EC: I: WS: 1C')", field="kpi_codes")
+    return list(dict.fromkeys(codes))
+
+
 def _search_text(*parts: str | dict[str, str] | Sequence[str]) -> str:
     flat: list[str] = []
     for part in parts:
@@ -115,33 +151,41 @@ def project_create(ctx: Context, organisation: str, data: ProjectInput) -> Proje
     """Create a project of ``organisation`` (editors of it only); its first stage is the
     start of its history."""
     with ctx.db.session() as session:
-        owner = _owner_for_edit(session, ctx, organisation)
-        _check_free(session, Project, data.name)
-        partners = [(organisation_get(session, p.organisation), p.role) for p in data.partners]
-        title = _check_title(data.title)
-        project = Project(
-            name=data.name, organisation_id=owner.id, title=title,
-            description=dict(data.description),
-            domains=check_terms(list(data.domains), "domains"),
-            technologies=check_terms(list(data.technologies), "technologies"),
-            place_ids=list(data.place_ids), links=list(data.links), stage=Stage(data.stage),
-            as_of=data.as_of, source=data.source, created_by=ctx.actor.username or "",
-            search_text=_search_text(data.name, title, data.description, owner.title,
-                                     [org.title for org, _ in partners]))
-        session.add(project)
-        session.flush()
-        for partner, role in partners:
-            session.add(ProjectPartner(project_id=project.id, organisation_id=partner.id,
-                                       role=role))
-        session.add(StageChange(project_id=project.id, stage=project.stage,
-                                reason="created", changed_by=project.created_by))
+        project = project_add(session, ctx, organisation, data)
     return project_show(ctx, project.id)
+
+
+def project_add(session: Session, ctx: Context, organisation: str,
+                data: ProjectInput) -> Project:
+    """``project_create`` within the caller's transaction."""
+    owner = _owner_for_edit(session, ctx, organisation)
+    _check_free(session, Project, data.name)
+    partners = [(organisation_get(session, p.organisation), p.role) for p in data.partners]
+    title = _check_title(data.title)
+    project = Project(
+        name=data.name, organisation_id=owner.id, title=title,
+        description=dict(data.description),
+        domains=check_terms(list(data.domains), "domains"),
+        technologies=check_terms(list(data.technologies), "technologies"),
+        place_ids=check_place_ids(session, data.place_ids), links=list(data.links),
+        stage=Stage(data.stage),
+        as_of=data.as_of, source=data.source, created_by=ctx.actor.username or "",
+        search_text=_search_text(data.name, title, data.description, owner.title,
+                                 [org.title for org, _ in partners]))
+    session.add(project)
+    index_record(session, "project", project)
+    for partner, role in partners:
+        session.add(ProjectPartner(project_id=project.id, organisation_id=partner.id,
+                                   role=role))
+    session.add(StageChange(project_id=project.id, stage=project.stage,
+                            reason="created", changed_by=project.created_by))
+    return project
 
 
 Record = TypeVar("Record", Project, Challenge, Solution)
 
 
-def _record_get(session: Session, model: type[Record], name_or_id: str, kind: str) -> Record:
+def record_get(session: Session, model: type[Record], name_or_id: str, kind: str) -> Record:
     record = session.scalar(select(model).where(
         (model.id == name_or_id) | (model.name == name_or_id)))
     if record is None:
@@ -150,7 +194,77 @@ def _record_get(session: Session, model: type[Record], name_or_id: str, kind: st
 
 
 def _project_get(session: Session, name_or_id: str) -> Project:
-    return _record_get(session, Project, name_or_id, "project")
+    return record_get(session, Project, name_or_id, "project")
+
+
+def _editable(session: Session, ctx: Context, model: type[Record], name_or_id: str,
+              kind: str) -> Record:
+    record = record_get(session, model, name_or_id, kind)
+    if not ctx.actor.can_edit(record.organisation_id):
+        raise NotAuthorized(f"only editors of the {kind}'s organisation may change it")
+    return record
+
+
+def project_update(ctx: Context, name_or_id: str, data: ProjectInput) -> ProjectDetail:
+    """Change a project's texts, terms, places and links (editors of its owner). Its name,
+    owner, partners and stage stay (the stage moves through ``project_stage_set``)."""
+    with ctx.db.session() as session:
+        project = _editable(session, ctx, Project, name_or_id, "project")
+        owner = session.get_one(Organisation, project.organisation_id)
+        project.title = _check_title(data.title)
+        project.description = dict(data.description)
+        project.domains = check_terms(list(data.domains), "domains")
+        project.technologies = check_terms(list(data.technologies), "technologies")
+        project.place_ids = check_place_ids(session, data.place_ids)
+        project.links = list(data.links)
+        partner_titles = session.scalars(select(Organisation.title).join(
+            ProjectPartner, ProjectPartner.organisation_id == Organisation.id).where(
+            ProjectPartner.project_id == project.id))
+        project.search_text = _search_text(project.name, project.title, project.description,
+                                           owner.title, list(partner_titles))
+        index_record(session, "project", project)
+    return project_show(ctx, project.id)
+
+
+def challenge_update(ctx: Context, name_or_id: str, data: ChallengeInput) -> Challenge:
+    """Change a challenge's texts, domains, KPIs and deadline (editors of its owner)."""
+    with ctx.db.session() as session:
+        challenge = _editable(session, ctx, Challenge, name_or_id, "challenge")
+        owner = session.get_one(Organisation, challenge.organisation_id)
+        challenge.title = _check_title(data.title)
+        challenge.needs = dict(data.needs)
+        challenge.domains = check_terms(list(data.domains), "domains")
+        challenge.kpi_codes = check_kpi_codes(data.kpi_codes)
+        challenge.deadline = data.deadline
+        challenge.search_text = _search_text(challenge.name, challenge.title, challenge.needs,
+                                             owner.title)
+        index_record(session, "challenge", challenge)
+    return challenge
+
+
+@dataclass(frozen=True)
+class ActorRecords:
+    organisation: Organisation
+    projects: list[Project]
+    partner_in: list[tuple[Project, str]]  # project, role
+    challenges: list[Challenge]
+    solutions: list[Solution]
+
+
+def actor_show(ctx: Context, name_or_id: str) -> ActorRecords:
+    """An organisation with the projects it runs or is a partner in, its challenges and its
+    solutions."""
+    with ctx.db.session() as session:
+        org = organisation_get(session, name_or_id)
+        owned = [list(session.scalars(select(model).where(model.organisation_id == org.id)
+                                      .order_by(model.name)))
+                 for model in (Project, Challenge, Solution)]
+        partner_in = session.execute(
+            select(Project, ProjectPartner.role)
+            .join(ProjectPartner, ProjectPartner.project_id == Project.id)
+            .where(ProjectPartner.organisation_id == org.id).order_by(Project.name))
+        return ActorRecords(org, owned[0], [(p, role) for p, role in partner_in],
+                            owned[1], owned[2])
 
 
 def project_show(ctx: Context, name_or_id: str) -> ProjectDetail:
@@ -185,9 +299,7 @@ def project_stage_set(ctx: Context, name_or_id: str, stage: Stage,
     Every change is kept in the history with who made it and when."""
     stage = Stage(stage)
     with ctx.db.session() as session:
-        project = _project_get(session, name_or_id)
-        if not ctx.actor.can_edit(project.organisation_id):
-            raise NotAuthorized("only editors of the project's organisation may change it")
+        project = _editable(session, ctx, Project, name_or_id, "project")
         if stage == project.stage:
             raise Conflict(f"the project is at stage '{stage}' already", field="stage")
         if stage == Stage.STOPPED and not reason.strip():
@@ -195,28 +307,40 @@ def project_stage_set(ctx: Context, name_or_id: str, stage: Stage,
         project.stage = stage
         session.add(StageChange(project_id=project.id, stage=stage, reason=reason.strip(),
                                 changed_by=ctx.actor.username or ""))
+        title = project.title.get("en") or next(iter(project.title.values()))
+        because = f": {reason.strip()}" if reason.strip() else ""
+        notify_followers(ctx, session, "project", project.id,
+                         f"{ctx.actor.username} moved project '{title}' to stage "
+                         f"'{stage}'{because}", record_path("project", project.name))
     return project_show(ctx, project.id)
 
 
 def challenge_create(ctx: Context, organisation: str, data: ChallengeInput) -> Challenge:
     """Record a challenge ``organisation`` owns (editors of it only)."""
     with ctx.db.session() as session:
-        owner = _owner_for_edit(session, ctx, organisation)
-        _check_free(session, Challenge, data.name)
-        title = _check_title(data.title)
-        challenge = Challenge(
-            name=data.name, organisation_id=owner.id, title=title, needs=dict(data.needs),
-            deadline=data.deadline, domains=check_terms(list(data.domains), "domains"),
-            kpi_codes=list(data.kpi_codes), as_of=data.as_of, source=data.source,
-            created_by=ctx.actor.username or "",
-            search_text=_search_text(data.name, title, data.needs, owner.title))
-        session.add(challenge)
+        return challenge_add(session, ctx, organisation, data)
+
+
+def challenge_add(session: Session, ctx: Context, organisation: str,
+                  data: ChallengeInput) -> Challenge:
+    """``challenge_create`` within the caller's transaction."""
+    owner = _owner_for_edit(session, ctx, organisation)
+    _check_free(session, Challenge, data.name)
+    title = _check_title(data.title)
+    challenge = Challenge(
+        name=data.name, organisation_id=owner.id, title=title, needs=dict(data.needs),
+        deadline=data.deadline, domains=check_terms(list(data.domains), "domains"),
+        kpi_codes=check_kpi_codes(data.kpi_codes), as_of=data.as_of, source=data.source,
+        created_by=ctx.actor.username or "",
+        search_text=_search_text(data.name, title, data.needs, owner.title))
+    session.add(challenge)
+    index_record(session, "challenge", challenge)
     return challenge
 
 
 def challenge_show(ctx: Context, name_or_id: str) -> Challenge:
     with ctx.db.session() as session:
-        return _record_get(session, Challenge, name_or_id, "challenge")
+        return record_get(session, Challenge, name_or_id, "challenge")
 
 
 def _records_in_domain(ctx: Context, model: type[Record], domain: str | None) -> list[Record]:
@@ -234,24 +358,31 @@ def solution_create(ctx: Context, organisation: str, data: SolutionInput) -> Sol
     """Record a solution ``organisation`` offers (editors of it only), with the projects
     it is deployed in."""
     with ctx.db.session() as session:
-        owner = _owner_for_edit(session, ctx, organisation)
-        _check_free(session, Solution, data.name)
-        title = _check_title(data.title)
-        solution = Solution(
-            name=data.name, organisation_id=owner.id, title=title,
-            description=dict(data.description),
-            domains=check_terms(list(data.domains), "domains"),
-            technologies=check_terms(list(data.technologies), "technologies"),
-            project_ids=[_project_get(session, ref).id for ref in data.project_ids],
-            created_by=ctx.actor.username or "",
-            search_text=_search_text(data.name, title, data.description, owner.title))
-        session.add(solution)
+        return solution_add(session, ctx, organisation, data)
+
+
+def solution_add(session: Session, ctx: Context, organisation: str,
+                 data: SolutionInput) -> Solution:
+    """``solution_create`` within the caller's transaction."""
+    owner = _owner_for_edit(session, ctx, organisation)
+    _check_free(session, Solution, data.name)
+    title = _check_title(data.title)
+    solution = Solution(
+        name=data.name, organisation_id=owner.id, title=title,
+        description=dict(data.description),
+        domains=check_terms(list(data.domains), "domains"),
+        technologies=check_terms(list(data.technologies), "technologies"),
+        project_ids=[_project_get(session, ref).id for ref in data.project_ids],
+        created_by=ctx.actor.username or "",
+        search_text=_search_text(data.name, title, data.description, owner.title))
+    session.add(solution)
+    index_record(session, "solution", solution)
     return solution
 
 
 def solution_show(ctx: Context, name_or_id: str) -> Solution:
     with ctx.db.session() as session:
-        return _record_get(session, Solution, name_or_id, "solution")
+        return record_get(session, Solution, name_or_id, "solution")
 
 
 def solution_list(ctx: Context, domain: str | None = None) -> list[Solution]:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from bylab.registry.index import reindex
+from bylab.registry.matching import Match, challenge_matches, project_similar
 from bylab.registry.search import registry_search
 from bylab.registry.seed import registry_seed
+from bylab.registry.transfer import registry_export, registry_import
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -36,3 +41,67 @@ def search(
         typer.echo("no matches")
     for hit in hits:
         typer.echo(f"{hit.score:5.2f}  {hit.type:9}  {hit.name}  {hit.title}  [{hit.reason}]")
+
+
+def _print_matches(matches: list[Match]) -> None:
+    if not matches:
+        typer.echo("no matches")
+    for match in matches:
+        typer.echo(f"{match.score:5.2f}  {match.type:8}  {match.name}  {match.title}  "
+                   f"({match.organisation})")
+        for reason in match.reasons:
+            typer.echo(f"         - {reason.text}")
+
+
+@app.command("matches")
+def matches(
+    challenge: Annotated[str, typer.Argument(help="The challenge's name or id.")],
+    lang: Annotated[str | None, typer.Option(help="Language of titles (en, nb, sv, pl).")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many matches.")] = 20,
+) -> None:
+    """Projects, solutions and actors elsewhere that fit a challenge, with the reasons."""
+    _print_matches(challenge_matches(_open_bylab().context(), challenge, lang, limit))
+
+
+@app.command("similar")
+def similar(
+    project: Annotated[str, typer.Argument(help="The project's name or id.")],
+    lang: Annotated[str | None, typer.Option(help="Language of titles (en, nb, sv, pl).")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many matches.")] = 20,
+) -> None:
+    """Who else does this: projects, solutions and actors elsewhere like a project."""
+    _print_matches(project_similar(_open_bylab().context(), project, lang, limit))
+
+
+@app.command("export")
+def export(
+    type: Annotated[str, typer.Option(help="project, challenge or solution.")] = "project",
+    format: Annotated[str, typer.Option(help="csv or json.")] = "json",
+) -> None:
+    """Print every record of one type as CSV or JSON (the import's layout)."""
+    typer.echo(registry_export(_open_bylab().system_context(), type, format),  # type: ignore[arg-type]
+               nl=False)
+
+
+@app.command("import")
+def import_(
+    path: Annotated[Path, typer.Argument(help="A .csv or .json file.", exists=True,
+                                         dir_okay=False)],
+    type: Annotated[str, typer.Option(help="project, challenge or solution.")] = "project",
+) -> None:
+    """Create records from a file, all or none (as the system actor); existing names are
+    skipped."""
+    format = "csv" if path.suffix.lower() == ".csv" else "json"
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()) as bar:
+        task = bar.add_task(f"importing {path.name}", total=None)
+        report = registry_import(
+            _open_bylab().system_context(), type, path.read_text(encoding="utf-8-sig"),
+            format, path.name,  # type: ignore[arg-type]
+            progress=lambda done, total: bar.update(task, completed=done, total=total))
+    typer.echo(report.summary())
+
+
+@app.command("reindex")
+def reindex_command() -> None:
+    """Rebuild the search index (after a taxonomy change, or for records older than it)."""
+    typer.echo(f"indexed {reindex(_open_bylab().system_context())} records")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bylab.storage.base import Base, JsonColumn, new_id, utcnow
@@ -109,3 +109,87 @@ class Solution(Base):
     search_text: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(100), default="")
     created: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TargetType(StrEnum):
+    """The kinds of registry record one can follow and comment on."""
+
+    PROJECT = "project"
+    CHALLENGE = "challenge"
+    SOLUTION = "solution"
+
+
+class Follow(Base):
+    """A user follows a record: they hear of its comments and stage changes."""
+
+    __tablename__ = "registry_follows"
+
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    target_type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    target_id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Comment(Base):
+    """A comment on a record, by a logged-in user."""
+
+    __tablename__ = "registry_comments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    target_type: Mapped[str] = mapped_column(String(20))
+    target_id: Mapped[str] = mapped_column(String(36), index=True)
+    author: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Notification(Base):
+    """One entry of a user's feed: something happened to a record they follow."""
+
+    __tablename__ = "registry_notifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    target_type: Mapped[str] = mapped_column(String(20))
+    target_id: Mapped[str] = mapped_column(String(36))
+    message: Mapped[str] = mapped_column(Text)
+    by: Mapped[str] = mapped_column(String(100), default="")
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+    read: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SearchTerm(Base):
+    """Search index: a taxonomy term a record is tagged with or whose phrase is in its text,
+    with the score a query naming the term gives the record."""
+
+    __tablename__ = "registry_search_terms"
+    # A one-term query reads its best records straight off this index.
+    __table_args__ = (Index("ix_registry_search_terms_rank", "term_key", "score", "record_id"),)
+
+    term_key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
+    record_type: Mapped[str] = mapped_column(String(20))
+    score: Mapped[float] = mapped_column(Float)
+    phrase: Mapped[str] = mapped_column(String(200))  # the label, or the phrase in the text
+    lang: Mapped[str] = mapped_column(String(5))
+    tagged: Mapped[bool] = mapped_column(Boolean)
+
+
+class SearchWord(Base):
+    """Search index: a word stem of a record's text (stemmed for each of its languages)."""
+
+    __tablename__ = "registry_search_words"
+
+    word: Mapped[str] = mapped_column(String(100), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
+    record_type: Mapped[str] = mapped_column(String(20))
+
+
+class SearchVocabulary(Base):
+    """Every word stem in the index, once: where typo correction looks for near words."""
+
+    __tablename__ = "registry_search_vocabulary"
+
+    word: Mapped[str] = mapped_column(String(100), primary_key=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response, UploadFile
+from starlette.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from bylab.registry.actions import (
@@ -17,14 +18,34 @@ from bylab.registry.actions import (
     challenge_create,
     challenge_list,
     challenge_show,
+    challenge_update,
     project_create,
     project_list,
     project_show,
     project_stage_set,
+    project_update,
     solution_create,
     solution_list,
 )
-from bylab.registry.models import Challenge, Solution, Stage
+from bylab.registry.collaboration import (
+    comment_add,
+    comments_of,
+    follow,
+    notification_feed,
+    notifications_mark_read,
+    unfollow,
+)
+from bylab.registry.graph import registry_graph
+from bylab.registry.transfer import (
+    MAX_IMPORT_BYTES,
+    Format,
+    registry_export,
+    registry_import,
+)
+from bylab.registry.matching import Match, challenge_matches, project_similar
+from bylab.registry.models import Challenge, Comment, Notification, Solution, Stage
+from bylab.registry.pages import router as pages_router
+from bylab.errors import InvalidInput
 from bylab.registry.search import RecordType, SearchHit, registry_search
 from bylab.web.security import ContextDep, check_csrf
 
@@ -217,6 +238,44 @@ def api_project_stage(request: Request, ctx: ContextDep, name_or_id: str,
     return ProjectOut.of(project_stage_set(ctx, name_or_id, body.stage, body.reason))
 
 
+class ProjectUpdateIn(BaseModel):
+    title: dict[str, str]
+    description: dict[str, str] = Field(default_factory=dict)
+    domains: list[str] = Field(default_factory=list)
+    technologies: list[str] = Field(default_factory=list)
+    place_ids: list[str] = Field(default_factory=list)
+    links: list[str] = Field(default_factory=list)
+
+
+@router.put("/api/projects/{name_or_id}")
+def api_project_update(request: Request, ctx: ContextDep, name_or_id: str,
+                       body: ProjectUpdateIn) -> ProjectOut:
+    """Replace a project's texts, terms, places and links (editors of its organisation);
+    its stage moves through `POST .../stage`."""
+    check_csrf(request, None)
+    current = project_show(ctx, name_or_id).project
+    data = ProjectInput(name=current.name, **body.model_dump())
+    return ProjectOut.of(project_update(ctx, name_or_id, data))
+
+
+class ChallengeUpdateIn(BaseModel):
+    title: dict[str, str]
+    needs: dict[str, str] = Field(default_factory=dict)
+    deadline: date | None = None
+    domains: list[str] = Field(default_factory=list)
+    kpi_codes: list[str] = Field(default_factory=list)
+
+
+@router.put("/api/challenges/{name_or_id}")
+def api_challenge_update(request: Request, ctx: ContextDep, name_or_id: str,
+                         body: ChallengeUpdateIn) -> ChallengeOut:
+    """Replace a challenge's texts, domains, KPIs and deadline (editors of its owner)."""
+    check_csrf(request, None)
+    current = challenge_show(ctx, name_or_id)
+    data = ChallengeInput(name=current.name, **body.model_dump())
+    return ChallengeOut.of(challenge_update(ctx, name_or_id, data))
+
+
 @router.get("/api/challenges")
 def api_challenges(ctx: ContextDep, domain: str | None = None) -> list[ChallengeOut]:
     return [ChallengeOut.of(c) for c in challenge_list(ctx, domain)]
@@ -244,3 +303,191 @@ def api_solution_create(request: Request, ctx: ContextDep, body: SolutionIn) -> 
     check_csrf(request, None)
     data = SolutionInput(**body.model_dump(exclude={"organisation"}))
     return SolutionOut.of(solution_create(ctx, body.organisation, data))
+
+
+class ReasonOut(BaseModel):
+    kind: str
+    text: str
+    score: float
+
+
+class MatchOut(BaseModel):
+    type: str
+    id: str
+    name: str
+    title: str
+    organisation: str
+    score: float
+    reason: str
+    reasons: list[ReasonOut]
+
+    @classmethod
+    def of(cls, match: Match) -> MatchOut:
+        return cls(type=match.type, id=match.id, name=match.name, title=match.title,
+                   organisation=match.organisation, score=match.score, reason=match.reason,
+                   reasons=[ReasonOut(kind=r.kind, text=r.text, score=r.score)
+                            for r in match.reasons])
+
+
+@router.get("/api/challenges/{name_or_id}/matches")
+def api_challenge_matches(ctx: ContextDep, name_or_id: str, lang: str | None = None,
+                          limit: Annotated[int, Query(ge=1, le=200)] = 30) -> list[MatchOut]:
+    """Projects, solutions and actors of other organisations that fit the challenge, best
+    first, each with its reasons (shared domain, technology or taxonomy term across
+    languages, related KPI, stage reached, similar place size)."""
+    return [MatchOut.of(m) for m in challenge_matches(ctx, name_or_id, lang, limit)]
+
+
+@router.get("/api/projects/{name_or_id}/similar")
+def api_project_similar(ctx: ContextDep, name_or_id: str, lang: str | None = None,
+                        limit: Annotated[int, Query(ge=1, le=200)] = 30) -> list[MatchOut]:
+    """Who else does this: projects, solutions and actors of other organisations like the
+    project, best first, with reasons."""
+    return [MatchOut.of(m) for m in project_similar(ctx, name_or_id, lang, limit)]
+
+
+TargetPath = Annotated[str, Path(pattern="^(project|challenge|solution)$")]
+
+
+class CommentIn(BaseModel):
+    body: str
+
+
+class CommentOut(BaseModel):
+    id: int
+    author: str
+    body: str
+    created: datetime
+
+    @classmethod
+    def of(cls, comment: Comment) -> CommentOut:
+        return cls.model_validate(comment, from_attributes=True)
+
+
+class FollowOut(BaseModel):
+    type: str
+    id: str
+    following: bool
+
+
+class NotificationOut(BaseModel):
+    id: int
+    target_type: str
+    target_id: str
+    message: str
+    by: str
+    created: datetime
+    read: bool
+
+    @classmethod
+    def of(cls, notification: Notification) -> NotificationOut:
+        return cls.model_validate(notification, from_attributes=True)
+
+
+@router.put("/api/{target_type}s/{name_or_id}/follow")
+def api_follow(request: Request, ctx: ContextDep, target_type: TargetPath,
+               name_or_id: str) -> FollowOut:
+    """Follow a project, challenge or solution: its comments and stage changes reach your
+    notification feed."""
+    check_csrf(request, None)
+    target = follow(ctx, target_type, name_or_id)
+    return FollowOut(type=target.type, id=target.id, following=True)
+
+
+@router.delete("/api/{target_type}s/{name_or_id}/follow")
+def api_unfollow(request: Request, ctx: ContextDep, target_type: TargetPath,
+                 name_or_id: str) -> FollowOut:
+    check_csrf(request, None)
+    target = unfollow(ctx, target_type, name_or_id)
+    return FollowOut(type=target.type, id=target.id, following=False)
+
+
+@router.get("/api/{target_type}s/{name_or_id}/comments")
+def api_comments(ctx: ContextDep, target_type: TargetPath, name_or_id: str) -> list[CommentOut]:
+    return [CommentOut.of(c) for c in comments_of(ctx, target_type, name_or_id)]
+
+
+@router.post("/api/{target_type}s/{name_or_id}/comments", status_code=201)
+def api_comment_add(request: Request, ctx: ContextDep, target_type: TargetPath,
+                    name_or_id: str, body: CommentIn) -> CommentOut:
+    """Comment (logged-in users); you follow the record from then on."""
+    check_csrf(request, None)
+    return CommentOut.of(comment_add(ctx, target_type, name_or_id, body.body))
+
+
+@router.get("/api/notifications")
+def api_notifications(ctx: ContextDep, unread: bool = False) -> list[NotificationOut]:
+    """Your notification feed, newest first."""
+    return [NotificationOut.of(n) for n in notification_feed(ctx, unread)]
+
+
+@router.post("/api/notifications/read")
+def api_notifications_read(request: Request, ctx: ContextDep) -> dict[str, int]:
+    """Mark every notification read."""
+    check_csrf(request, None)
+    return {"marked": notifications_mark_read(ctx)}
+
+
+class GraphNodeOut(BaseModel):
+    id: str
+    type: str
+    name: str
+    label: str
+    kind: str
+
+
+class GraphEdgeOut(BaseModel):
+    source: str
+    target: str
+    relation: str
+
+
+class GraphOut(BaseModel):
+    nodes: list[GraphNodeOut]
+    edges: list[GraphEdgeOut]
+
+
+@router.get("/api/registry/graph")
+def api_graph(ctx: ContextDep, term: str | None = None, place: str | None = None,
+              kind: str | None = None) -> GraphOut:
+    """Who does what: actors, projects and places as a graph. `term` keeps projects tagged
+    with a taxonomy term (e.g. `digital_twin`), `place` those at a place or in a region
+    (e.g. `NO-15`), `kind` actors of one kind (e.g. `company`)."""
+    graph = registry_graph(ctx, term, place, kind)
+    return GraphOut(nodes=[GraphNodeOut(**node.__dict__) for node in graph.nodes],
+                    edges=[GraphEdgeOut(**edge.__dict__) for edge in graph.edges])
+
+
+class ImportOut(BaseModel):
+    created: int
+    skipped: int
+
+
+@router.get("/api/registry/export")
+def api_export(ctx: ContextDep, type: RecordType = "project",
+               format: Format = "json") -> Response:
+    """Every project, challenge or solution as JSON (the input fields of the API) or CSV
+    (texts in `title_en`, `title_nb`, ... columns; lists separated by `;`)."""
+    media = "application/json" if format == "json" else "text/csv; charset=utf-8"
+    return Response(registry_export(ctx, type, format), media_type=media, headers={
+        "Content-Disposition": f'attachment; filename="registry-{type}s.{format}"'})
+
+
+@router.post("/api/registry/import")
+async def api_import(request: Request, ctx: ContextDep, file: UploadFile,
+                     type: RecordType = "project", format: Format | None = None) -> ImportOut:
+    """Create records from a CSV or JSON file (the export's layout), all or none; records
+    whose name exists are skipped. Errors name the file, row and field."""
+    check_csrf(request, None)
+    name = file.filename or "upload"
+    chosen: Format = format or ("csv" if name.lower().endswith(".csv") else "json")
+    raw = await file.read(MAX_IMPORT_BYTES + 1)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput("the file is not UTF-8 text", file=name) from None
+    report = await run_in_threadpool(registry_import, ctx, type, text, chosen, name)
+    return ImportOut(created=report.created, skipped=report.skipped)
+
+
+router.include_router(pages_router)

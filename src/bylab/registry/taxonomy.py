@@ -4,6 +4,7 @@ matching of its terms in folded text, tolerant of short inflection endings."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -67,17 +68,23 @@ def words_of(text: str) -> list[str]:
     return _WORD.findall(fold_text(text))
 
 
+@cache
+def phrase_words(phrase: str) -> tuple[str, ...]:
+    """The folded words of a taxonomy phrase (cached: phrases are few and asked often)."""
+    return tuple(words_of(phrase))
+
+
 def word_matches(expected: str, found: str) -> bool:
     if len(expected) < 4:
         return found == expected
     return found.startswith(expected) and len(found) - len(expected) <= _MAX_ENDING
 
 
-def phrase_in(phrase_words: list[str], text_words: list[str]) -> bool:
+def phrase_in(wanted: Sequence[str], text_words: Sequence[str]) -> bool:
     """Whether the phrase's words occur in a row in the text (each may carry a short ending)."""
-    size = len(phrase_words)
+    size = len(wanted)
     return size > 0 and any(
-        all(word_matches(word, text_words[start + i]) for i, word in enumerate(phrase_words))
+        all(word_matches(word, text_words[start + i]) for i, word in enumerate(wanted))
         for start in range(len(text_words) - size + 1))
 
 
@@ -98,5 +105,5 @@ def terms_in(text: str, lang: str | None = None) -> list[TermMatch]:
 def _longest_phrase_in(term: Term, text_words: list[str],
                        lang: str | None) -> tuple[str, str] | None:
     candidates = [(code, phrase) for code, phrase in term.all_phrases(lang)
-                  if phrase_in(words_of(phrase), text_words)]
+                  if phrase_in(phrase_words(phrase), text_words)]
     return max(candidates, key=lambda pair: len(pair[1]), default=None)

@@ -1,0 +1,153 @@
+"""Who does what: a graph of actors, projects and places, filterable by taxonomy term (e.g.
+every actor working on digital twins), by place or region, and by the kind of actor.
+
+Edges: an actor ``runs`` or is a ``partner`` in a project, a project ``at`` a place, an actor
+``based in`` a place, an actor ``member of`` a network. The view lays the graph out on the
+server (networkx's spring layout with a fixed seed, so the same graph draws the same)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bylab.auth.models import NetworkMembership, Organisation
+from bylab.core import Context
+from bylab.errors import InvalidInput
+from bylab.places.models import Place
+from bylab.registry.models import Project, ProjectPartner
+from bylab.registry.taxonomy import taxonomy
+
+SVG_SIZE = 900
+MARGIN = 60
+LAYOUT_SEED = 7
+LABEL_ROOM = 260  # room right of the layout for the labels of the rightmost nodes
+
+
+@dataclass(frozen=True)
+class Node:
+    id: str  # "actor:molde", "project:smart-molde-programme", "place:NO-1506"
+    type: str  # actor, project or place
+    name: str
+    label: str
+    kind: str = ""  # an actor's kind, a project's stage, a place's level
+
+
+@dataclass(frozen=True)
+class Edge:
+    source: str
+    target: str
+    relation: str  # runs, partner, at, based in, member of
+
+
+@dataclass
+class Graph:
+    nodes: list[Node] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
+
+
+def _in_region(place_id: str, region: str, parents: dict[str, str | None]) -> bool:
+    """Whether the place is the region or lies in it (by the loaded places' parents, or by
+    its code starting with the region's when the place is not loaded: NO-1506 in NO-15)."""
+    seen = place_id
+    while seen:
+        if seen == region:
+            return True
+        if seen not in parents:
+            return seen.startswith(region)
+        seen = parents[seen] or ""
+    return False
+
+
+def _projects(session: Session, term: str | None, region: str | None,
+              parents: dict[str, str | None]) -> list[Project]:
+    projects = list(session.scalars(select(Project).order_by(Project.name)))
+    if term:
+        projects = [p for p in projects if term in p.domains or term in p.technologies]
+    if region:
+        projects = [p for p in projects
+                    if any(_in_region(place, region, parents) for place in p.place_ids)]
+    return projects
+
+
+def registry_graph(ctx: Context, term: str | None = None, region: str | None = None,
+                   actor_kind: str | None = None) -> Graph:
+    """Projects (of the term, at places in the region), the actors running them or taking
+    part (of that kind), their places, and network memberships among those actors."""
+    if term and term not in taxonomy():
+        raise InvalidInput(f"unknown term '{term}'", field="term")
+    graph, node_ids = Graph(), set()
+
+    def add(node: Node) -> None:
+        if node.id not in node_ids:
+            node_ids.add(node.id)
+            graph.nodes.append(node)
+
+    with ctx.db.session() as session:
+        parents = {place_id: parent for place_id, parent in session.execute(
+            select(Place.id, Place.parent_id))}
+        place_names = {place_id: name for place_id, name in session.execute(
+            select(Place.id, Place.name))}
+        orgs = {org.id: org for org in session.scalars(select(Organisation))}
+        projects = _projects(session, term, region, parents)
+        links = [(p.project_id, p.organisation_id, "partner") for p in session.scalars(
+            select(ProjectPartner).where(ProjectPartner.project_id.in_([p.id for p in projects])))]
+        links += [(p.id, p.organisation_id, "runs") for p in projects]
+        memberships = list(session.execute(select(NetworkMembership.member_id,
+                                                  NetworkMembership.network_id)))
+    by_id = {project.id: project for project in projects}
+    for project_id, org_id, relation in sorted(links, key=lambda link: link[2] != "runs"):
+        org, project = orgs[org_id], by_id[project_id]
+        if actor_kind and org.kind != actor_kind:
+            continue
+        add(Node(f"project:{project.name}", "project", project.name,
+                 project.title.get("en") or next(iter(project.title.values())), project.stage))
+        add(Node(f"actor:{org.name}", "actor", org.name, org.title, org.kind))
+        graph.edges.append(Edge(f"actor:{org.name}", f"project:{project.name}", relation))
+        for place_id in project.place_ids:
+            add(Node(f"place:{place_id}", "place", place_id, place_names.get(place_id, place_id)))
+            graph.edges.append(Edge(f"project:{project.name}", f"place:{place_id}", "at"))
+    for org in orgs.values():
+        if f"actor:{org.name}" in node_ids and org.place_id:
+            add(Node(f"place:{org.place_id}", "place", org.place_id,
+                     place_names.get(org.place_id, org.place_id)))
+            graph.edges.append(Edge(f"actor:{org.name}", f"place:{org.place_id}", "based in"))
+    for member_id, network_id in memberships:
+        member, network = f"actor:{orgs[member_id].name}", f"actor:{orgs[network_id].name}"
+        if member in node_ids and network in node_ids:
+            graph.edges.append(Edge(member, network, "member of"))
+    graph.edges = list(dict.fromkeys(graph.edges))
+    return graph
+
+
+@dataclass(frozen=True)
+class Drawn:
+    nodes: list[tuple[Node, float, float]]
+    edges: list[tuple[Edge, float, float, float, float]]
+    width: int
+    height: int
+
+
+def graph_svg(graph: Graph) -> Drawn:
+    """Positions for drawing the graph: a square of ``SVG_SIZE`` pixels, with room for
+    labels on its right."""
+    layout_graph = nx.Graph()
+    layout_graph.add_nodes_from(node.id for node in graph.nodes)
+    layout_graph.add_edges_from((edge.source, edge.target) for edge in graph.edges)
+    positions = nx.spring_layout(layout_graph, seed=LAYOUT_SEED) if graph.nodes else {}
+    xs = [float(x) for x, _y in positions.values()] or [0.0]
+    ys = [float(y) for _x, y in positions.values()] or [0.0]
+    span = SVG_SIZE - 2 * MARGIN
+
+    def axis(value: float, low: float, high: float) -> float:
+        return round(MARGIN + (value - low) / ((high - low) or 1.0) * span, 1)
+
+    def scaled(node_id: str) -> tuple[float, float]:
+        x, y = positions[node_id]
+        return axis(float(x), min(xs), max(xs)), axis(float(y), min(ys), max(ys))
+
+    nodes = [(node, *scaled(node.id)) for node in graph.nodes]
+    edges = [(edge, *scaled(edge.source), *scaled(edge.target)) for edge in graph.edges]
+    return Drawn(nodes, edges, SVG_SIZE + LABEL_ROOM, SVG_SIZE)

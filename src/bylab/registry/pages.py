@@ -1,0 +1,315 @@
+"""The registry's pages: home with search and facets, project, challenge, solution and actor
+pages, a challenge's matches, forms to create and edit, stage changes, following, comments,
+the notification feed and the who-does-what graph."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from bylab.auth.actions import organisation_list
+from bylab.auth.models import Organisation, OrganisationKind
+from bylab.core import Context
+from bylab.errors import BylabError, InvalidInput, NotAuthorized
+from bylab.registry import actions, collaboration
+from bylab.registry.browse import FACETS, registry_browse
+from bylab.registry.graph import graph_svg, registry_graph
+from bylab.registry.matching import challenge_matches, kpis_by_code, project_similar
+from bylab.registry.models import Stage
+from bylab.registry.taxonomy import taxonomy
+from bylab.web.security import ContextDep, check_csrf
+from bylab.web.templating import language_of, render
+
+router = APIRouter(include_in_schema=False)
+TargetPath = Annotated[str, Path(pattern="^(project|challenge|solution)$")]
+
+
+def _terms(kind: str) -> list[tuple[str, Any]]:
+    return [(key, term) for key, term in taxonomy().items() if term.kind == kind]
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
+
+
+@dataclass
+class RecordForm:
+    """What the create and edit forms of projects and challenges hold."""
+
+    organisation: str = ""
+    name: str = ""
+    language: str = "en"
+    title: str = ""
+    text: str = ""  # a project's description, a challenge's needs
+    domains: list[str] = field(default_factory=list)
+    technologies: list[str] = field(default_factory=list)
+    places: str = ""
+    kpi_codes: str = ""
+    deadline: str = ""
+    stage: str = Stage.IDEA
+
+    @classmethod
+    def from_form(cls, form: FormData) -> RecordForm:
+        def text(key: str) -> str:
+            return str(form.get(key, "")).strip()
+        return cls(organisation=text("organisation"), name=text("name"),
+                   language=text("language") or "en", title=text("title"), text=text("text"),
+                   domains=[str(v) for v in form.getlist("domains")],
+                   technologies=[str(v) for v in form.getlist("technologies")],
+                   places=text("places"), kpi_codes=text("kpi_codes"),
+                   deadline=text("deadline"), stage=text("stage") or Stage.IDEA)
+
+    def _deadline(self) -> date | None:
+        try:
+            return date.fromisoformat(self.deadline) if self.deadline else None
+        except ValueError:
+            raise InvalidInput("give the deadline as a date (YYYY-MM-DD)",
+                               field="deadline") from None
+
+    def project(self) -> actions.ProjectInput:
+        if self.stage not in set(Stage):
+            raise InvalidInput(f"unknown stage '{self.stage}'", field="stage")
+        return actions.ProjectInput(
+            name=self.name, title={self.language: self.title},
+            description={self.language: self.text} if self.text else {},
+            domains=self.domains, technologies=self.technologies,
+            place_ids=_split(self.places), stage=Stage(self.stage))
+
+    def challenge(self) -> actions.ChallengeInput:
+        return actions.ChallengeInput(
+            name=self.name, title={self.language: self.title},
+            needs={self.language: self.text} if self.text else {}, deadline=self._deadline(),
+            domains=self.domains, kpi_codes=_split(self.kpi_codes))
+
+
+def _editable_organisations(ctx: Context) -> list[Organisation]:
+    if ctx.actor.is_anonymous:
+        return []
+    return [org for org in organisation_list(ctx) if ctx.actor.can_edit(org.id)]
+
+
+def _login_redirect(request: Request) -> RedirectResponse:
+    return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+
+def _flash(request: Request, message: str) -> None:
+    request.session["flash"] = [*request.session.get("flash", []), message]
+
+
+def _render_form(request: Request, ctx: Context, kind: str, form: RecordForm,
+                 editing: bool, error: BylabError | None = None) -> HTMLResponse:
+    organisations = _editable_organisations(ctx)
+    if not organisations:
+        raise NotAuthorized("you need the editor role in an organisation to add records")
+    return render(request, "registry/form.html", status_code=error.status_code if error else 200,
+                  kind=kind, form=form, editing=editing, error=error,
+                  organisations=organisations, domains=_terms("domains"),
+                  technologies=_terms("technologies"), stages=list(Stage))
+
+
+@router.get("/registry", response_class=HTMLResponse)
+def registry_home(request: Request, ctx: ContextDep, q: str = "") -> HTMLResponse:
+    chosen = {facet: request.query_params.get(facet, "") for facet in FACETS}
+    lang = language_of(request)
+    browse = registry_browse(ctx, q, lang, chosen)
+    return render(request, "registry/home.html", q=q, browse=browse, chosen=chosen,
+                  terms=taxonomy())
+
+
+@router.get("/registry/{kind}s/new", response_class=HTMLResponse)
+def new_page(request: Request, ctx: ContextDep,
+             kind: Annotated[str, Path(pattern="^(project|challenge)$")]) -> Response:
+    if ctx.actor.is_anonymous:
+        return _login_redirect(request)
+    return _render_form(request, ctx, kind, RecordForm(), editing=False)
+
+
+@router.post("/registry/{kind}s/new", response_class=HTMLResponse)
+async def new_submit(request: Request, ctx: ContextDep,
+                     kind: Annotated[str, Path(pattern="^(project|challenge)$")]) -> Response:
+    form_data = await request.form()
+    check_csrf(request, str(form_data.get("csrf_token", "")))
+    if ctx.actor.is_anonymous:
+        return _login_redirect(request)
+    form = RecordForm.from_form(form_data)
+    try:
+        if kind == "project":
+            actions.project_create(ctx, form.organisation, form.project())
+        else:
+            actions.challenge_create(ctx, form.organisation, form.challenge())
+    except BylabError as error:
+        return _render_form(request, ctx, kind, form, False, error)
+    return RedirectResponse(actions.record_path(kind, form.name), status_code=303)
+
+
+def _project_form(detail: actions.ProjectDetail, lang: str) -> RecordForm:
+    project = detail.project
+    language = lang if lang in project.title else next(iter(project.title))
+    return RecordForm(
+        organisation=detail.owner.name, name=project.name, language=language,
+        title=project.title[language], text=project.description.get(language, ""),
+        domains=list(project.domains), technologies=list(project.technologies),
+        places=", ".join(project.place_ids), stage=project.stage)
+
+
+def _challenge_form(challenge: Any, owner: str, lang: str) -> RecordForm:
+    language = lang if lang in challenge.title else next(iter(challenge.title))
+    return RecordForm(
+        organisation=owner, name=challenge.name, language=language,
+        title=challenge.title[language], text=challenge.needs.get(language, ""),
+        domains=list(challenge.domains), kpi_codes=", ".join(challenge.kpi_codes),
+        deadline=str(challenge.deadline or ""))
+
+
+def _current_form(ctx: Context, kind: str, name: str, lang: str) -> RecordForm:
+    if kind == "project":
+        return _project_form(actions.project_show(ctx, name), lang)
+    challenge = actions.challenge_show(ctx, name)
+    return _challenge_form(challenge, actions.actor_show(ctx, challenge.organisation_id)
+                           .organisation.name, lang)
+
+
+@router.get("/registry/{kind}s/{name}/edit", response_class=HTMLResponse)
+def edit_page(request: Request, ctx: ContextDep, name: str,
+              kind: Annotated[str, Path(pattern="^(project|challenge)$")]) -> Response:
+    form = _current_form(ctx, kind, name, language_of(request))
+    if ctx.actor.is_anonymous:
+        return _login_redirect(request)
+    return _render_form(request, ctx, kind, form, editing=True)
+
+
+@router.post("/registry/{kind}s/{name}/edit", response_class=HTMLResponse)
+async def edit_submit(request: Request, ctx: ContextDep, name: str,
+                      kind: Annotated[str, Path(pattern="^(project|challenge)$")]) -> Response:
+    form_data = await request.form()
+    check_csrf(request, str(form_data.get("csrf_token", "")))
+    current = _current_form(ctx, kind, name, language_of(request))
+    form = RecordForm.from_form(form_data)
+    form.name, form.organisation, form.stage = current.name, current.organisation, current.stage
+    try:
+        if kind == "project":
+            detail = actions.project_show(ctx, name)
+            titles = {**detail.project.title, form.language: form.title}
+            texts = {**detail.project.description, form.language: form.text}
+            actions.project_update(ctx, name, replace(form.project(), title=titles,
+                                                      description=texts))
+        else:
+            challenge = actions.challenge_show(ctx, name)
+            actions.challenge_update(ctx, name, replace(
+                form.challenge(), title={**challenge.title, form.language: form.title},
+                needs={**challenge.needs, form.language: form.text}))
+    except BylabError as error:
+        return _render_form(request, ctx, kind, form, True, error)
+    _flash(request, "saved")
+    return RedirectResponse(actions.record_path(kind, current.name), status_code=303)
+
+
+def _collaboration(ctx: Context, kind: str, record_id: str, name: str) -> dict[str, Any]:
+    return {"following": collaboration.is_following(ctx, kind, record_id),
+            "comments": collaboration.comments_of(ctx, kind, name), "kind": kind}
+
+
+@router.get("/registry/projects/{name}", response_class=HTMLResponse)
+def project_page(request: Request, ctx: ContextDep, name: str) -> HTMLResponse:
+    detail = actions.project_show(ctx, name)
+    lang = language_of(request)
+    return render(request, "registry/project.html", detail=detail, record=detail.project,
+                  similar=project_similar(ctx, detail.project.id, lang, 10),
+                  can_edit=ctx.actor.can_edit(detail.project.organisation_id),
+                  stages=list(Stage), terms=taxonomy(),
+                  **_collaboration(ctx, "project", detail.project.id, name))
+
+
+@router.get("/registry/challenges/{name}", response_class=HTMLResponse)
+def challenge_page(request: Request, ctx: ContextDep, name: str) -> HTMLResponse:
+    challenge = actions.challenge_show(ctx, name)
+    owner = actions.actor_show(ctx, challenge.organisation_id).organisation
+    return render(request, "registry/challenge.html", record=challenge, owner=owner,
+                  matches=challenge_matches(ctx, challenge.id, language_of(request), 20),
+                  kpis=kpis_by_code(),
+                  can_edit=ctx.actor.can_edit(challenge.organisation_id), terms=taxonomy(),
+                  **_collaboration(ctx, "challenge", challenge.id, name))
+
+
+@router.get("/registry/solutions/{name}", response_class=HTMLResponse)
+def solution_page(request: Request, ctx: ContextDep, name: str) -> HTMLResponse:
+    solution = actions.solution_show(ctx, name)
+    owner = actions.actor_show(ctx, solution.organisation_id).organisation
+    projects = [actions.project_show(ctx, project_id).project
+                for project_id in solution.project_ids]
+    return render(request, "registry/solution.html", record=solution, owner=owner,
+                  projects=projects, terms=taxonomy(),
+                  **_collaboration(ctx, "solution", solution.id, name))
+
+
+@router.get("/registry/actors/{name}", response_class=HTMLResponse)
+def actor_page(request: Request, ctx: ContextDep, name: str) -> HTMLResponse:
+    return render(request, "registry/actor.html", actor_records=actions.actor_show(ctx, name),
+                  kinds=OrganisationKind)
+
+
+@router.post("/registry/projects/{name}/stage")
+def stage_submit(request: Request, ctx: ContextDep, name: str,
+                 stage: Annotated[str, Form()], reason: Annotated[str, Form()] = "",
+                 csrf_token: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf_token)
+    if stage not in set(Stage):
+        raise InvalidInput(f"unknown stage '{stage}'", field="stage")
+    actions.project_stage_set(ctx, name, Stage(stage), reason)
+    _flash(request, "stage changed")
+    return RedirectResponse(actions.record_path("project", name), status_code=303)
+
+
+@router.post("/registry/{kind}s/{name}/follow")
+def follow_submit(request: Request, ctx: ContextDep, kind: TargetPath, name: str,
+                  action: Annotated[str, Form()] = "follow",
+                  csrf_token: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf_token)
+    if ctx.actor.is_anonymous:
+        return _login_redirect(request)
+    if action == "unfollow":
+        collaboration.unfollow(ctx, kind, name)
+    else:
+        collaboration.follow(ctx, kind, name)
+    return RedirectResponse(actions.record_path(kind, name), status_code=303)
+
+
+@router.post("/registry/{kind}s/{name}/comments")
+def comment_submit(request: Request, ctx: ContextDep, kind: TargetPath, name: str,
+                   body: Annotated[str, Form()] = "",
+                   csrf_token: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf_token)
+    if ctx.actor.is_anonymous:
+        return _login_redirect(request)
+    collaboration.comment_add(ctx, kind, name, body)
+    return RedirectResponse(f"{actions.record_path(kind, name)}#comments", status_code=303)
+
+
+@router.get("/registry/notifications", response_class=HTMLResponse)
+def notifications_page(request: Request, ctx: ContextDep) -> Response:
+    if ctx.actor.is_anonymous:
+        return _login_redirect(request)
+    notifications = collaboration.notification_feed(ctx)
+    return render(request, "registry/notifications.html", notifications=notifications,
+                  paths=collaboration.target_paths(ctx, notifications))
+
+
+@router.post("/registry/notifications/read")
+def notifications_read(request: Request, ctx: ContextDep,
+                       csrf_token: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf_token)
+    collaboration.notifications_mark_read(ctx)
+    return RedirectResponse("/registry/notifications", status_code=303)
+
+
+@router.get("/registry/graph", response_class=HTMLResponse)
+def graph_page(request: Request, ctx: ContextDep, term: str = "", place: str = "",
+               kind: str = "") -> HTMLResponse:
+    graph = registry_graph(ctx, term or None, place or None, kind or None)
+    return render(request, "registry/graph.html", graph=graph, svg=graph_svg(graph),
+                  term=term, place=place, kind=kind, terms=taxonomy(), kinds=OrganisationKind)

@@ -1,0 +1,269 @@
+"""Import and export of projects, challenges and solutions as CSV or JSON, so a network can
+load its existing project lists.
+
+JSON is a list of objects with the fields of the API's input (``organisation``, ``name``,
+``title`` by language, ...). CSV has one row per record: texts by language in ``title_en``,
+``title_nb``, ... columns, lists separated by ``;``, partners as ``organisation:role``.
+An import is all or nothing: every row is checked (taxonomy terms, place ids, KPI codes,
+organisations, the importer's editor role) and the first bad one is named by file, row and
+field; records whose name exists already are skipped, so importing again changes nothing."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+from sqlalchemy import select
+
+from bylab.auth.models import Organisation
+from bylab.core import Context
+from bylab.errors import BylabError, InvalidInput
+from bylab.registry.actions import (
+    ChallengeInput,
+    PartnerInput,
+    ProjectInput,
+    SolutionInput,
+    challenge_add,
+    project_add,
+    solution_add,
+)
+from bylab.registry.models import Challenge, Project, ProjectPartner, Solution, Stage
+from bylab.registry.taxonomy import LANGUAGES
+
+RecordKind = Literal["project", "challenge", "solution"]
+Format = Literal["csv", "json"]
+MODELS: dict[str, type[Project | Challenge | Solution]] = {
+    "project": Project, "challenge": Challenge, "solution": Solution}
+TEXTS = {"project": ("title", "description"), "challenge": ("title", "needs"),
+         "solution": ("title", "description")}
+LISTS = {"project": ("domains", "technologies", "place_ids", "links", "partners"),
+         "challenge": ("domains", "kpi_codes"),
+         "solution": ("domains", "technologies", "project_ids")}
+SCALARS = {"project": ("stage", "as_of", "source"), "challenge": ("deadline", "as_of", "source"),
+           "solution": ()}
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    created: int
+    skipped: int  # a record of that name existed already
+
+    def summary(self) -> str:
+        return f"created {self.created}, skipped {self.skipped} existing"
+
+
+def _check_kind(kind: str) -> str:
+    if kind not in MODELS:
+        raise InvalidInput(f"type must be one of {', '.join(MODELS)}", field="type")
+    return kind
+
+
+def _partners(session: Any, project: Project) -> list[dict[str, str]]:
+    rows = session.execute(select(Organisation.name, ProjectPartner.role).join(
+        ProjectPartner, ProjectPartner.organisation_id == Organisation.id).where(
+        ProjectPartner.project_id == project.id).order_by(Organisation.name))
+    return [{"organisation": name, "role": role} for name, role in rows]
+
+
+def _as_dict(session: Any, kind: str, record: Project | Challenge | Solution,
+             owners: dict[str, str], project_names: dict[str, str]) -> dict[str, Any]:
+    body: dict[str, Any] = {"organisation": owners[record.organisation_id], "name": record.name}
+    for text in TEXTS[kind]:
+        body[text] = getattr(record, text)
+    for field_name in LISTS[kind]:
+        if field_name == "partners":
+            body["partners"] = _partners(session, record)  # type: ignore[arg-type]
+        elif field_name == "project_ids":
+            body["project_ids"] = [project_names[i] for i in record.project_ids]  # type: ignore[union-attr]
+        else:
+            body[field_name] = list(getattr(record, field_name))
+    for field_name in SCALARS[kind]:
+        value = getattr(record, field_name)
+        body[field_name] = value.isoformat() if isinstance(value, date) else value
+    return body
+
+
+def registry_export(ctx: Context, kind: str, format: Format) -> str:
+    """Every record of the kind, by name, as a JSON list or CSV text."""
+    kind = _check_kind(kind)
+    with ctx.db.session() as session:
+        owners = {org_id: name for org_id, name in session.execute(
+            select(Organisation.id, Organisation.name))}
+        project_names = {project_id: name for project_id, name in session.execute(
+            select(Project.id, Project.name))}
+        model = MODELS[kind]
+        records = [_as_dict(session, kind, record, owners, project_names)
+                   for record in session.scalars(select(model).order_by(model.name))]
+    if format == "json":
+        return json.dumps(records, ensure_ascii=False, indent=2) + "\n"
+    if format != "csv":
+        raise InvalidInput("format must be csv or json", field="format")
+    return _to_csv(kind, records)
+
+
+def _csv_columns(kind: str) -> list[str]:
+    return ["organisation", "name",
+            *[f"{text}_{lang}" for text in TEXTS[kind] for lang in LANGUAGES],
+            *LISTS[kind], *SCALARS[kind]]
+
+
+def _to_csv(kind: str, records: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, _csv_columns(kind), lineterminator="\n")
+    writer.writeheader()
+    for record in records:
+        row = {"organisation": record["organisation"], "name": record["name"]}
+        for text in TEXTS[kind]:
+            row |= {f"{text}_{lang}": record[text].get(lang, "") for lang in LANGUAGES}
+        for field_name in LISTS[kind]:
+            values = record[field_name]
+            if field_name == "partners":
+                values = [f"{p['organisation']}:{p['role']}" for p in values]
+            row[field_name] = ";".join(values)
+        row |= {field_name: record[field_name] or "" for field_name in SCALARS[kind]}
+        writer.writerow(row)
+    return out.getvalue()
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(";") if part.strip()]
+
+
+def _from_csv_row(kind: str, row: dict[str, str]) -> dict[str, Any]:
+    body: dict[str, Any] = {"organisation": row.get("organisation", ""),
+                            "name": row.get("name", "")}
+    for text in TEXTS[kind]:
+        body[text] = {lang: row[f"{text}_{lang}"] for lang in LANGUAGES
+                      if row.get(f"{text}_{lang}", "").strip()}
+    for field_name in LISTS[kind]:
+        values = _split(row.get(field_name) or "")
+        if field_name == "partners":
+            body["partners"] = [dict(zip(("organisation", "role"),
+                                         (*value.split(":", 1), "")[:2], strict=True))
+                                for value in values]
+        else:
+            body[field_name] = values
+    for field_name in SCALARS[kind]:
+        if row.get(field_name, "").strip():
+            body[field_name] = row[field_name].strip()
+    return body
+
+
+def _rows(text: str, format: Format, file: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(row number as a person counts it, raw record) of the file."""
+    if format == "json":
+        try:
+            records = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise InvalidInput(f"not JSON: {error.msg}", file=file, row=error.lineno) from None
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            raise InvalidInput("give a JSON list of objects", file=file)
+        yield from enumerate(records, 1)
+    elif format == "csv":
+        yield from enumerate(csv.DictReader(io.StringIO(text)), 2)  # the header is row 1
+    else:
+        raise InvalidInput("format must be csv or json", field="format")
+
+
+def _date(body: dict[str, Any], field_name: str) -> date | None:
+    value = body.get(field_name)
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidInput(f"'{value}' is not a date (YYYY-MM-DD)", field=field_name) from None
+
+
+def _texts(body: dict[str, Any], field_name: str) -> dict[str, str]:
+    value = body.get(field_name) or {}
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise InvalidInput("give texts by language, e.g. {\"en\": \"...\"}", field=field_name)
+    unknown = set(value) - set(LANGUAGES)
+    if unknown:
+        raise InvalidInput(f"unknown language {sorted(unknown)[0]!r}; use "
+                           f"{', '.join(LANGUAGES)}", field=field_name)
+    return value
+
+
+def _strings(body: dict[str, Any], field_name: str) -> list[str]:
+    value = body.get(field_name) or []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InvalidInput("give a list of texts", field=field_name)
+    return value
+
+
+def _project(body: dict[str, Any]) -> ProjectInput:
+    stage = body.get("stage") or Stage.IDEA
+    if stage not in set(Stage):
+        raise InvalidInput(f"unknown stage '{stage}'", field="stage")
+    partners = body.get("partners") or []
+    if not isinstance(partners, list) or not all(
+            isinstance(p, dict) and isinstance(p.get("organisation"), str) for p in partners):
+        raise InvalidInput("give partners as organisation and role", field="partners")
+    return ProjectInput(
+        name=str(body.get("name", "")), title=_texts(body, "title"),
+        description=_texts(body, "description"), domains=_strings(body, "domains"),
+        technologies=_strings(body, "technologies"), place_ids=_strings(body, "place_ids"),
+        links=_strings(body, "links"), stage=Stage(stage), as_of=_date(body, "as_of"),
+        source=str(body.get("source") or ""),
+        partners=[PartnerInput(p["organisation"], str(p.get("role") or "")) for p in partners])
+
+
+def _challenge(body: dict[str, Any]) -> ChallengeInput:
+    return ChallengeInput(
+        name=str(body.get("name", "")), title=_texts(body, "title"),
+        needs=_texts(body, "needs"), deadline=_date(body, "deadline"),
+        domains=_strings(body, "domains"), kpi_codes=_strings(body, "kpi_codes"),
+        as_of=_date(body, "as_of"), source=str(body.get("source") or ""))
+
+
+def _solution(body: dict[str, Any]) -> SolutionInput:
+    return SolutionInput(
+        name=str(body.get("name", "")), title=_texts(body, "title"),
+        description=_texts(body, "description"), domains=_strings(body, "domains"),
+        technologies=_strings(body, "technologies"),
+        project_ids=_strings(body, "project_ids"))
+
+
+ADDERS: dict[str, Callable[..., Any]] = {"project": project_add, "challenge": challenge_add,
+                                         "solution": solution_add}
+PARSERS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "project": _project, "challenge": _challenge, "solution": _solution}
+
+
+def registry_import(ctx: Context, kind: str, text: str, format: Format, file: str,
+                    progress: Callable[[int, int], None] | None = None) -> ImportReport:
+    """Create the file's records (in one transaction: all or none); ``progress`` hears
+    (rows done, rows in all)."""
+    kind = _check_kind(kind)
+    if len(text.encode("utf-8")) > MAX_IMPORT_BYTES:
+        raise InvalidInput(f"an import holds at most {MAX_IMPORT_BYTES // 2**20} MB", file=file)
+    rows = list(_rows(text, format, file))
+    created = skipped = 0
+    with ctx.db.session() as session:
+        model = MODELS[kind]
+        existing = set(session.scalars(select(model.name)))
+        for done, (number, raw) in enumerate(rows, 1):
+            body = _from_csv_row(kind, raw) if format == "csv" else raw
+            try:
+                if body.get("name") in existing:
+                    skipped += 1
+                else:
+                    ADDERS[kind](session, ctx, str(body.get("organisation", "")),
+                                 PARSERS[kind](body))
+                    session.flush()
+                    existing.add(body["name"])
+                    created += 1
+            except BylabError as error:
+                raise type(error)(error.message, file=file, row=number,
+                                  field=error.field) from None
+            if progress:
+                progress(done, len(rows))
+    return ImportReport(created, skipped)
