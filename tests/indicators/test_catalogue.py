@@ -33,7 +33,7 @@ def test_catalogue_holds_the_91_kpis_by_dimension() -> None:
 
 def test_names_fall_back_to_english_and_iso_pairs_are_unverified() -> None:
     ghg = kpi_show("EN-EN-AQ-2C").kpi
-    assert ghg.code == "EN: EN: AQ: 2C" and ghg.name("nb") == ghg.name("en") == "GHG Emissions"
+    assert ghg.code == "EN: EN: AQ: 2C" and ghg.name("de") == ghg.name("en") == "GHG Emissions"
     assert [candidate.number for candidate in ghg.iso_candidates] == ["8.3"]
     assert not any(candidate.verified for kpi in u4ssc_kpis() for candidate in kpi.iso_candidates)
 

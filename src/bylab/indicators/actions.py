@@ -149,20 +149,27 @@ def indicator_compute(ctx: Context, kpi_codes: list[str] | None = None, store: b
     records, report = compute_records(ctx, definitions,
                                       mappings if mappings is not None else bundled_mappings())
     if store:
-        _store(ctx, list(definitions), records)
+        store_records(ctx, list(definitions), records)
     return report, records
 
 
-def _store(ctx: Context, kpi_codes: list[str], records: list[ValueRecord]) -> None:
+def store_records(ctx: Context, kpi_codes: list[str], records: list[ValueRecord],
+                  place_ids: set[str] | None = None) -> None:
+    """Replace the stored results of the KPIs (of these places and the records' places only,
+    when ``place_ids`` is given) with ``records``, in one transaction."""
     now = utcnow()
     rows = [{"kpi_code": record.kpi_code, "place_id": record.place_id, "period": record.period,
              "status": record.status.value, "value": record.value, "unit": record.unit,
              "reason": record.reason, "dataset_ids": record.dataset_ids,
              "provenance": record.provenance, "computed_at": now} for record in records]
+    stale = delete(IndicatorValue).where(IndicatorValue.kpi_code.in_(kpi_codes))
+    if place_ids is not None:
+        touched = sorted(place_ids | {record.place_id for record in records})
+        stale = stale.where(IndicatorValue.place_id.in_(touched))
     with ctx.db.session() as session:
-        session.execute(delete(IndicatorValue).where(IndicatorValue.kpi_code.in_(kpi_codes)))
+        session.execute(stale)
         for start in range(0, len(rows), 5000):
-            session.execute(insert(IndicatorValue), rows[start:start + 5000])
+            session.execute(insert(IndicatorValue.__table__), rows[start:start + 5000])
 
 
 # ---------------------------------------------------------------- reading
@@ -178,13 +185,13 @@ def _readable(stored: IndicatorValue, visible: set[str] | None) -> bool:
     return visible is None or set(stored.dataset_ids) <= visible
 
 
-def _stored_values(session: Session, ctx: Context, place: str | None, kpi: str | None,
+def stored_values(session: Session, ctx: Context, place: str | None, kpi: str | None,
                    period: str | None, include_missing: bool) -> list[IndicatorValue]:
     statement = select(IndicatorValue)
     if place:
         statement = statement.where(IndicatorValue.place_id == place.strip().upper())
     if kpi:
-        statement = statement.where(IndicatorValue.kpi_code == _kpi_code(session, kpi))
+        statement = statement.where(IndicatorValue.kpi_code == stored_kpi_code(session, kpi))
     if period:
         statement = statement.where(IndicatorValue.period == period.strip())
     if not include_missing:
@@ -208,7 +215,7 @@ def readable_values(session: Session, ctx: Context, kpi_codes: list[str],
     return [stored for stored in session.scalars(statement) if _readable(stored, visible)]
 
 
-def _kpi_code(session: Session, kpi: str) -> str:
+def stored_kpi_code(session: Session, kpi: str) -> str:
     """The catalogue code of a KPI code or slug; a code stored but not in the catalogue (a
     test or retired definition) is accepted as written."""
     try:
@@ -228,7 +235,7 @@ def indicator_values(ctx: Context, place: str | None = None, kpi: str | None = N
     methods = {code: definition.method.value for code, definition in
                bundled_definitions().items()}
     with ctx.db.session() as session:
-        stored = _stored_values(session, ctx, place, kpi, period, include_missing)
+        stored = stored_values(session, ctx, place, kpi, period, include_missing)
         names = _place_names(session, {item.place_id for item in stored})
     return [ValueRow(item.kpi_code, item.place_id, names.get(item.place_id, ""), item.period,
                      item.value, item.unit, methods.get(item.kpi_code, ""), item.status,
@@ -245,7 +252,7 @@ def _place_names(session: Session, place_ids: set[str]) -> dict[str, str]:
 def indicator_value_show(ctx: Context, kpi: str, place: str, period: str) -> IndicatorValue:
     """One stored value or missing record with its full provenance."""
     with ctx.db.session() as session:
-        found = _stored_values(session, ctx, place, kpi, period, include_missing=True)
+        found = stored_values(session, ctx, place, kpi, period, include_missing=True)
     if not found:
         raise NotFound(f"no value of '{kpi}' for '{place}' in {period}", field="kpi")
     return found[0]
@@ -260,7 +267,7 @@ def indicator_coverage(ctx: Context, place_id: str) -> Coverage:
                  or session.get(Place, place_id.strip().upper()))
         if place is None:
             raise NotFound(f"no place with id '{place_id}'", field="place")
-        stored = _stored_values(session, ctx, place.id, None, None, include_missing=True)
+        stored = stored_values(session, ctx, place.id, None, None, include_missing=True)
     entries = kpi_list()
     statuses = [_kpi_status(entry, place.country, stored) for entry in entries]
     u4ssc = [status for status in statuses if status.entry.kpi.framework == U4SSC]

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import csv
-import json
 import sys
-from enum import StrEnum
-from typing import Annotated, TextIO
+from typing import Annotated
 
 import typer
+from sqlalchemy import select
 
+from bylab.auth.actions import actor_for_user
+from bylab.auth.models import User
+from bylab.core import Context
+from bylab.errors import NotFound
 from bylab.indicators.actions import (
-    EXPORT_COLUMNS,
-    ValueRow,
     indicator_compute,
     indicator_coverage,
     indicator_value_show,
@@ -21,15 +21,14 @@ from bylab.indicators.actions import (
     method_label,
 )
 from bylab.indicators.compare import PeerKind, indicator_compare
-from bylab.indicators.models import TargetKind, TargetScope
+from bylab.indicators.crosswalk import STATUS, crosswalk_list
+from bylab.indicators.exports import ExportFormat, write_export
+from bylab.indicators.incremental import indicator_recompute_dataset
+from bylab.indicators.models import TargetKind, TargetScope, Verdict
+from bylab.indicators.reviews import review_add, review_list
 from bylab.indicators.targets import target_add, target_status
 
 app = typer.Typer(no_args_is_help=True)
-
-
-class ExportFormat(StrEnum):
-    CSV = "csv"
-
 
 def _system_context():  # noqa: ANN202
     from bylab.cli import open_bylab
@@ -50,6 +49,18 @@ def compute(
         typer.echo(f"note: {problem}", err=True)
     typer.echo(f"{report.computed} values, {report.missing} missing records "
                f"in {report.seconds:.2f} s", err=True)
+
+
+@app.command("recompute")
+def recompute(
+    dataset: Annotated[str, typer.Option(help="The dataset that changed (name).")],
+) -> None:
+    """Recompute only the KPIs and places that depend on a dataset's latest change."""
+    report = indicator_recompute_dataset(_system_context(), dataset)
+    places = ("every place" if report.place_ids is None
+              else f"{len(report.place_ids)} places")
+    typer.echo(f"{dataset}: {', '.join(report.kpi_codes) or 'no dependent KPI'}; {places}; "
+               f"{report.stored} records stored in {report.seconds:.2f} s")
 
 
 @app.command("show")
@@ -103,24 +114,49 @@ def export(
     period: Annotated[str | None, typer.Option(help="Only this period, e.g. 2022.")] = None,
     include_missing: Annotated[bool, typer.Option(help="Also rows without a value.")] = False,
 ) -> None:
-    """Write stored values as CSV to stdout (columns: see EXPORT_COLUMNS)."""
+    """Write stored values to stdout: CSV (columns kpi_code, place_code, place_name, period,
+    value, unit, method, status, reason, computed_at), a JSON-stat 2.0 dataset, or FIWARE
+    KeyPerformanceIndicator entities (a JSON array)."""
     rows = indicator_values(_system_context(), place, kpi, period, include_missing)
-    write_csv(rows, sys.stdout)
+    write_export(rows, format, sys.stdout)
 
 
-def write_csv(rows: list[ValueRow], output: TextIO) -> None:
-    writer = csv.writer(output, lineterminator="\n")
-    writer.writerow(EXPORT_COLUMNS)
-    for row in rows:
-        writer.writerow([_cell(getattr(row, name)) for name in EXPORT_COLUMNS])
+@app.command("review")
+def review_command(
+    kpi: Annotated[str, typer.Option(help="KPI code or slug.")],
+    place: Annotated[str, typer.Option(help="Place id, e.g. NO-1506.")],
+    period: Annotated[str, typer.Option(help="Period of the value, e.g. 2022.")],
+    verdict: Annotated[Verdict, typer.Option(help="approve, or question the value.")],
+    reviewer: Annotated[str, typer.Option(help="Username of the verifier signing.")],
+    comment: Annotated[str, typer.Option(help="Why; required to question.")] = "",
+) -> None:
+    """Approve or question a stored value as a named verifier."""
+    state = review_add(_user_context(reviewer), kpi, place, period, verdict, comment)
+    typer.echo(f"review {state.id}: {state.verdict} {state.kpi_code} {state.place_id} "
+               f"{state.period} = {state.value:.6g} by {state.reviewer} ({state.state})")
 
 
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    if hasattr(value, "isoformat"):
-        return value.isoformat()  # type: ignore[no-any-return]
-    return json.dumps(value) if isinstance(value, float) else str(value)
+@app.command("reviews")
+def reviews_command(
+    place: Annotated[str | None, typer.Option(help="Only this place id.")] = None,
+    kpi: Annotated[str | None, typer.Option(help="Only this KPI (code or slug).")] = None,
+    period: Annotated[str | None, typer.Option(help="Only this period.")] = None,
+) -> None:
+    """List reviews, newest first, each current or invalidated (inputs changed)."""
+    for state in review_list(_system_context(), place, kpi, period):
+        why = f" ({state.invalidated_because})" if state.invalidated_because else ""
+        typer.echo(f"{state.created_at:%Y-%m-%d %H:%M}\t{state.kpi_code}\t{state.place_id}\t"
+                   f"{state.period}\t{state.verdict}\tby {state.reviewer}\t{state.state}{why}"
+                   + (f"\t{state.comment}" if state.comment else ""))
+
+
+def _user_context(username: str) -> Context:
+    system = _system_context()
+    with system.db.session() as session:
+        user = session.scalar(select(User).where(User.username == username.strip()))
+        if user is None or not user.active:
+            raise NotFound(f"no active user '{username}'", field="reviewer")
+        return system.bylab.context(actor_for_user(session, user))
 
 
 @app.command("target-add")
@@ -172,8 +208,12 @@ def compare_command(
     comparison = indicator_compare(_system_context(), peers, place, kpi, period,
                                    ids.split(",") if ids else None)
     typer.echo(f"peers: {comparison.peer_label} ({len(comparison.peer_ids)} places)")
+    for refused in comparison.refused:
+        typer.echo(f"not compared: {refused}", err=True)
     for item in comparison.kpis:
         typer.echo(f"{item.kpi_code} {item.period} ({item.direction})")
+        if item.warning:
+            typer.echo(f"  warning: {item.warning}")
         for entry in item.entries:
             score = "" if entry.score is None else f"\tscore {entry.score:.1f}"
             mark = "*" if entry.place_id == comparison.place_id else " "
@@ -182,3 +222,16 @@ def compare_command(
     for dimension, score in comparison.dimensions.items():
         if score is not None:
             typer.echo(f"{dimension}: {score:.1f}")
+
+
+@app.command("crosswalk")
+def crosswalk_command(
+    kpi: Annotated[str | None, typer.Option(help="Only this KPI (code or slug).")] = None,
+    system: Annotated[str | None, typer.Option(help="kolada, kostra or gus_bdl.")] = None,
+) -> None:
+    """National indicators mapped to U4SSC KPIs and ISO 37120 (bylab's unverified mapping)."""
+    typer.echo(f"# {STATUS}")
+    for entry in crosswalk_list(kpi, system):
+        iso = f"ISO 37120 {entry.iso37120}" if entry.iso37120 else "no ISO 37120 match"
+        typer.echo(f"{entry.system} {entry.id}\t{entry.name}\t-> {entry.kpi} ({iso})\t"
+                   f"{entry.comparability.value}" + (f": {entry.caveat}" if entry.caveat else ""))

@@ -21,6 +21,10 @@ Method (also in the API description of GET /api/indicators/compare):
   with a score count; None when there is none).
 - Change over time: the value minus the value of the previous year, and minus the value
   ``years_before`` years earlier (None when that value is absent or not visible).
+- Across countries: peers of several countries are compared only as far as the national
+  indicator crosswalk allows (``bylab.indicators.crosswalk``): a KPI whose crosswalk says
+  ``not_comparable`` for one of the countries is refused; ``comparable_with_caveat`` and
+  ``unknown`` (no entry) are compared with a warning naming the level per country.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from sqlalchemy.orm import Session
 from bylab.core import Context
 from bylab.errors import InvalidInput, NotFound
 from bylab.indicators.actions import kpi_show, readable_values
+from bylab.indicators.crosswalk import Comparability, CrosswalkEntry, cross_country
 from bylab.indicators.kpis import DIMENSIONS
 from bylab.indicators.models import IndicatorValue
 from bylab.indicators.specs import Direction, bundled_definitions
@@ -83,6 +88,8 @@ class KpiComparison:
     unit: str
     period: str
     entries: list[PeerEntry]  # best first
+    comparability: str = ""  # across countries only: see bylab.indicators.crosswalk
+    warning: str = ""
 
     def entry_of(self, place_id: str) -> PeerEntry | None:
         return next((entry for entry in self.entries if entry.place_id == place_id), None)
@@ -97,6 +104,7 @@ class Comparison:
     years_before: int
     kpis: list[KpiComparison] = field(default_factory=list)
     dimensions: dict[str, float | None] = field(default_factory=dict)
+    refused: list[str] = field(default_factory=list)  # KPIs not comparable across countries
 
 
 def standings(values: dict[str, float], direction: Direction) -> dict[str, Standing]:
@@ -125,10 +133,11 @@ def _score(value: float, low: float, high: float, direction: Direction) -> float
 
 def indicator_compare(ctx: Context, peers: PeerKind, place: str | None = None,
                       kpi: str | None = None, period: str | None = None,
-                      ids: list[str] | None = None, years_before: int = YEARS_BEFORE
-                      ) -> Comparison:
+                      ids: list[str] | None = None, years_before: int = YEARS_BEFORE,
+                      crosswalk: tuple[CrosswalkEntry, ...] | None = None) -> Comparison:
     """Compare ``place`` with its peers on ``kpi`` (every KPI the place has a value of when
-    None) in ``period`` (per KPI the place's latest period when None)."""
+    None) in ``period`` (per KPI the place's latest period when None); across countries as
+    the national indicator ``crosswalk`` allows (the bundled one by default)."""
     place_id = place.strip().upper() if place else None
     if kpi is None and place_id is None:
         raise InvalidInput("give a place, a KPI, or both", field="place")
@@ -145,8 +154,19 @@ def indicator_compare(ctx: Context, peers: PeerKind, place: str | None = None,
     for code in codes:
         series = _series(stored, code)
         chosen = period or _latest_period(series, place_id)
-        if chosen is not None:
-            comparison.kpis.append(_compare_kpi(code, chosen, series, names, years_before))
+        if chosen is None:
+            continue
+        compared = _compare_kpi(code, chosen, series, names, years_before)
+        across = cross_country(code, {entry.place_id.split("-", 1)[0]
+                                      for entry in compared.entries}, crosswalk)
+        if across is not None and across.level == Comparability.NOT_COMPARABLE:
+            comparison.refused.append(across.message)
+            continue
+        if across is not None:
+            compared.comparability, compared.warning = across.level.value, across.message
+        comparison.kpis.append(compared)
+    if kpi and comparison.refused:
+        raise InvalidInput(f"not compared: {comparison.refused[0]}", field="ids")
     comparison.dimensions = _dimension_scores(comparison.kpis, place_id)
     return comparison
 

@@ -186,8 +186,10 @@ def _pick_cte(name: str) -> str:
 
 
 def compile_kpi(definition: Definition, country: str,
-                sources_by_input: dict[str, list[BoundSource]]) -> CompiledKpi:
-    """The one SQL query computing ``definition`` for every place and period of a country."""
+                sources_by_input: dict[str, list[BoundSource]],
+                only_places: str | None = None) -> CompiledKpi:
+    """The one SQL query computing ``definition`` for every place and period of a country;
+    with ``only_places`` (a table name with a ``place_id`` column) only for those places."""
     names = list(definition.inputs)
     static = {name for name in names if sources_by_input[name][0].spec.period is None}
     primary = definition.period_input
@@ -196,7 +198,8 @@ def compile_kpi(definition: Definition, country: str,
     ctes.append(f"periods AS (SELECT DISTINCT period FROM in_{primary})")
     place_sources = " UNION ".join(f"SELECT place_id FROM in_{name}" for name in names
                                    if name not in static)
-    ctes.append(f"places AS (SELECT DISTINCT place_id FROM ({place_sources}) u)")
+    only = f" WHERE place_id IN (SELECT place_id FROM {only_places})" if only_places else ""
+    ctes.append(f"places AS (SELECT DISTINCT place_id FROM ({place_sources}) u{only})")
     ctes.append("base AS (SELECT p.place_id, t.period FROM places p CROSS JOIN periods t)")
     secondary = [name for name in names if name != primary and name not in static]
     ctes += [_pick_cte(name) for name in secondary]

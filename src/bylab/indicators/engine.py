@@ -4,6 +4,7 @@ and turns the rows into value records with provenance, or missing records with a
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from bylab.catalog.queries import dataset_get, dataset_version, fold_text
 from bylab.core import Context
-from bylab.errors import NotFound
+from bylab.errors import InvalidInput, NotFound
 from bylab.indicators.compile import (
     BoundSource,
     CompiledKpi,
@@ -23,6 +24,7 @@ from bylab.indicators.compile import (
     filter_conditions,
     quote,
 )
+from bylab.indicators.mergers import apply_place_changes
 from bylab.indicators.models import ValueStatus
 from bylab.indicators.provenance import describe_row
 from bylab.indicators.specs import CountryMapping, Definition, SourceSpec, check_input_units
@@ -64,6 +66,7 @@ class BoundInput:
     keys_by_place: list[dict[str, list[str]]]  # per source: place id -> source key values
     lookup_datasets: list[DatasetRef] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    where_parts: dict[int, Any] = field(default_factory=dict)  # per source, for provenance
 
 
 @dataclass
@@ -79,9 +82,18 @@ class ComputeReport:
 class Binder:
     """Resolves datasets (through the actor's visibility) and binds tables on a cursor."""
 
-    def __init__(self, ctx: Context, session: Session, cursor: duckdb.DuckDBPyConnection):
-        self.ctx, self.session, self.cursor = ctx, session, cursor
+    def __init__(self, ctx: Context, session: Session,
+                 cursor: duckdb.DuckDBPyConnection | None):
+        self.ctx, self.session, self._cursor = ctx, session, cursor
         self._datasets: dict[str, DatasetRef | None] = {}
+
+    @property
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        assert self._cursor is not None
+        return self._cursor
+
+    def close(self) -> None:
+        self.cursor.close()
 
     def dataset(self, name: str) -> DatasetRef | None:
         if name not in self._datasets:
@@ -194,10 +206,12 @@ def _lookup_places(binder: Binder, bound: BoundInput, name: str,
         return {}
     bound.lookup_datasets.append(lookup)
     prefix, _, suffix = spec.place.template.partition("{}")
+    table = "lookup_" + re.sub(r"[^a-z0-9_]", "_", lookup.name.lower())
+    binder.bind_dataset(table, lookup)
     rows = binder.query(
         f"SELECT DISTINCT CAST({quote(rule.key)} AS STRING) AS key, "
         f"CAST({quote(rule.column)} AS STRING) AS code "
-        f"FROM read_parquet({sql_string(lookup.path)}) WHERE {quote(rule.column)} IS NOT NULL")
+        f"FROM {table} WHERE {quote(rule.column)} IS NOT NULL")
     return {row["key"]: f"{prefix}{row['code']}{suffix}" for row in rows}
 
 
@@ -218,9 +232,13 @@ def _bind_places_attribute(binder: Binder, table: str, spec: SourceSpec
 
 # ---------------------------------------------------------------- running
 
+ONLY_PLACES = "only_places"
+
+
 def compute_country(binder: Binder, definition: Definition, mapping: CountryMapping,
-                    report: ComputeReport) -> list[ValueRecord]:
-    """Every place and period of one KPI in one country, or [] when it is not mapped there."""
+                    report: ComputeReport, only_places: bool = False) -> list[ValueRecord]:
+    """Every place and period of one KPI in one country, or [] when it is not mapped there;
+    with ``only_places`` only the places bound as table ONLY_PLACES."""
     if not set(definition.inputs) <= set(mapping.inputs):
         return []
     check_input_units(definition, mapping)
@@ -230,7 +248,8 @@ def compute_country(binder: Binder, definition: Definition, mapping: CountryMapp
         report.problems += [f"{definition.code} {mapping.country}: {problem}"
                             for problem in item.problems]
     compiled = compile_kpi(definition, mapping.country,
-                           {name: item.sources for name, item in bound.items()})
+                           {name: item.sources for name, item in bound.items()},
+                           ONLY_PLACES if only_places else None)
     report.queries[f"{definition.code} {mapping.country}"] = compiled.sql
     rows = binder.query(compiled.sql)
     return [_record(compiled, bound, row) for row in rows]
@@ -248,23 +267,42 @@ def _record(compiled: CompiledKpi, bound: dict[str, BoundInput],
         dataset_ids=described.dataset_ids, provenance=described.provenance)
 
 
+def open_binder(ctx: Context, session: Session) -> Binder:
+    """A binder on the engine the settings select: DuckDB (its own cursor, so its temporary
+    views are isolated from other requests) or Spark (see ``bylab.indicators.spark``)."""
+    settings = ctx.settings
+    if settings.indicator_engine == "duckdb":
+        return Binder(ctx, session, ctx.tables.connection().cursor())
+    try:
+        from bylab.indicators.spark import SparkBinder, spark_session
+    except ImportError:
+        raise InvalidInput("indicator_engine is 'spark' but pyspark is not installed "
+                           "(pip install pyspark)", field="indicator_engine") from None
+    spark = spark_session(settings.spark_master, tuple(sorted(settings.spark_conf.items())))
+    return SparkBinder(ctx, session, spark)
+
+
 def compute_records(ctx: Context, definitions: dict[str, Definition],
-                    mappings: dict[str, CountryMapping]) -> tuple[list[ValueRecord],
-                                                                  ComputeReport]:
-    """Value and missing records for every definition in every mapped country."""
+                    mappings: dict[str, CountryMapping], place_ids: set[str] | None = None
+                    ) -> tuple[list[ValueRecord], ComputeReport]:
+    """Value and missing records for every definition in every mapped country (of the
+    places ``place_ids`` only, when given)."""
     started = time.perf_counter()
     report = ComputeReport()
     records: list[ValueRecord] = []
-    cursor = ctx.tables.connection().cursor()  # its own temp views, isolated from others
-    try:
-        with ctx.db.session() as session:
-            binder = Binder(ctx, session, cursor)
+    with ctx.db.session() as session:
+        binder = open_binder(ctx, session)
+        try:
+            if place_ids is not None:
+                binder.bind_rows(ONLY_PLACES, {"place_id": sorted(place_ids)})
             for definition in definitions.values():
                 for mapping in mappings.values():
-                    records += compute_country(binder, definition, mapping, report)
-            records = carry_renumbered(session, records)
-    finally:
-        cursor.close()
+                    records += compute_country(binder, definition, mapping, report,
+                                               place_ids is not None)
+        finally:
+            binder.close()
+        records = carry_renumbered(session, records)
+        records = apply_place_changes(session, definitions, records)
     _count(report, records)
     report.seconds = time.perf_counter() - started
     return records, report

@@ -18,6 +18,9 @@ LANGUAGES = ("en", "nb", "sv", "pl")
 U4SSC = "U4SSC"
 CONTEXT = "bylab context"  # indicators bylab computes beside U4SSC (e.g. population density)
 DIMENSIONS = ("Economy", "Environment", "Society and Culture")
+NAME_FROM_CATALOGUE = "catalogue"  # the sourced English name
+NAME_BYLAB_TRANSLATION = "bylab_translation"  # bylab's own, unverified (see SOURCES.md)
+NAME_ENGLISH_FALLBACK = "english_fallback"  # no name in that language: English is shown
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,7 @@ class IsoCandidate:
 @dataclass(frozen=True)
 class Kpi:
     code: str
-    names: dict[str, str]  # by language; only English is sourced (see SOURCES.md)
+    names: dict[str, str]  # by language; only English is sourced, nb/sv/pl are bylab's
     framework: str
     dimension: str
     subdimension: str
@@ -45,10 +48,21 @@ class Kpi:
     iso37120_ref: str  # only where an ITU page itself cites ISO 37120
     source: str
     iso_candidates: tuple[IsoCandidate, ...] = field(default=())
+    translated_languages: frozenset[str] = frozenset()  # names that are bylab's translation
 
     def name(self, language: str = "en") -> str:
         """The name in ``language``, falling back to English (the only sourced language)."""
         return self.names.get(language) or self.names["en"]
+
+    def name_is_translation(self, language: str) -> bool:
+        """``name(language)`` is bylab's own translation, not a sourced name."""
+        return language in self.translated_languages
+
+    def name_source(self, language: str) -> str:
+        """Where ``name(language)`` comes from: one of the ``NAME_*`` constants."""
+        if self.name_is_translation(language):
+            return NAME_BYLAB_TRANSLATION
+        return NAME_FROM_CATALOGUE if self.names.get(language) else NAME_ENGLISH_FALLBACK
 
     @property
     def has_itu_formula(self) -> bool:
@@ -87,11 +101,37 @@ def iso_candidates_by_kpi() -> dict[str, tuple[IsoCandidate, ...]]:
 
 
 @cache
+def bylab_name_translations() -> dict[str, dict[str, str]]:
+    """bylab's own nb/sv/pl KPI names by code (unverified, see SOURCES.md); empty cells left out."""
+    return {row["code"]: {language: row[language] for language in LANGUAGES[1:]
+                          if row[language]}
+            for row in _rows("u4ssc_names_bylab_translations.csv")}
+
+
+@cache
+def _bylab_label_translations() -> dict[str, dict[str, str]]:
+    return {row["en"]: {language: row[language] for language in LANGUAGES if row[language]}
+            for row in _rows("u4ssc_labels_bylab_translations.csv")}
+
+
+def classification_label(english: str, language: str) -> str:
+    """A dimension, sub-dimension or category label in ``language`` (bylab's translation),
+    falling back to the English label of the catalogue."""
+    return _bylab_label_translations().get(english, {}).get(language) or english
+
+
+def _names(row: dict[str, str]) -> dict[str, str]:
+    return {"en": row["name"], "nb": "", "sv": "", "pl": "",
+            **bylab_name_translations().get(row["code"], {})}
+
+
+@cache
 def u4ssc_kpis() -> tuple[Kpi, ...]:
     """The 91 U4SSC KPIs in catalogue order."""
     candidates = iso_candidates_by_kpi()
     return tuple(
-        Kpi(code=row["code"], names={"en": row["name"], "nb": "", "sv": "", "pl": ""},
+        Kpi(code=row["code"], names=_names(row),
+            translated_languages=frozenset(bylab_name_translations().get(row["code"], {})),
             framework=U4SSC, dimension=row["dimension"], subdimension=row["subdimension"],
             category=row["category"], kind=row["type"], unit_text=row["unit"],
             formula_text=row["formula"], sdg=row["sdg"], iso37120_ref=row["iso37120_ref"],

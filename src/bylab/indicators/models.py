@@ -67,3 +67,29 @@ class IndicatorTarget(Base):
     source: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Verdict(StrEnum):
+    APPROVE = "approve"
+    QUESTION = "question"
+
+
+class IndicatorReview(Base):
+    """A named verifier's sign-off (approve) or query (question) of one stored value, with the
+    digest of the inputs it was given for (``provenance['inputs_sha256']`` of the value then).
+    A review is never changed: when the value's inputs change the digests differ and the
+    review reads as invalidated; a new review is a new row."""
+
+    __tablename__ = "indicator_reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kpi_code: Mapped[str] = mapped_column(String(40), index=True)
+    place_id: Mapped[str] = mapped_column(String(64), index=True)
+    period: Mapped[str] = mapped_column(String(16))
+    verdict: Mapped[str] = mapped_column(String(10))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    value: Mapped[float] = mapped_column(Float)
+    inputs_sha256: Mapped[str] = mapped_column(String(64))
+    reviewer: Mapped[str] = mapped_column(String(100))  # the verifier's username
+    reviewer_id: Mapped[str] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -4,6 +4,7 @@ input periods used, and, for a missing value, which input is absent and why."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -47,7 +48,26 @@ def describe_row(compiled: CompiledKpi, bound: dict[str, BoundInput],
         "inputs": inputs,
         "notes": notes,
     }
+    provenance["inputs_sha256"] = inputs_digest(provenance)
     return DescribedRow("; ".join(problems), sorted(dataset_ids), provenance)
+
+
+def inputs_digest(provenance: dict[str, Any]) -> str:
+    """SHA-256 of what fed a value: the definition file, and per input its value, period and
+    sources (dataset ids, versions and the WHERE clause of the rows). A new dataset version,
+    other rows or an edited definition give another digest, which invalidates sign-offs."""
+    definition = provenance["definition"]
+    lines = [f"{definition.get('sha256')} {definition.get('formula')} {provenance['country']}"]
+    for item in provenance["inputs"]:
+        lines.append(f"{item['variable']}={item['value']!r} {item['period']} {item['rows']} "
+                     f"{item['values']} {item['expected']}")
+        for source in item["sources"]:
+            lookup = source.get("place_lookup") or {}
+            lines.append(f"{source.get('dataset_id')} {source.get('version')} "
+                         f"{source.get('where')} {source.get('places')} "
+                         f"{source.get('place_id')} {lookup.get('dataset_id')} "
+                         f"{lookup.get('version')}")
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
 def _period_note(compiled: CompiledKpi, name: str, values: dict[str, Any],
@@ -113,7 +133,10 @@ def _input_provenance(name: str, item: BoundInput, values: dict[str, Any], place
             sources.append({"places": spec.places.attribute, "place_id": place_id,
                             "note": spec.places.note})
             continue
-        where = _rows_where(spec, item.keys_by_place[index], place_id, values["input_period"])
+        if index not in item.where_parts:
+            item.where_parts[index] = _where_parts(spec)
+        where = _rows_where(item.where_parts[index], item.keys_by_place[index], place_id,
+                            values["input_period"])
         if dataset is None or where is None:
             continue
         sources.append({"dataset": dataset.name, "dataset_id": dataset.id,
@@ -135,22 +158,40 @@ def _lookup_of(item: BoundInput, spec: SourceSpec) -> dict[str, Any]:
                              "column": rule.column}}  # type: ignore[union-attr]
 
 
-def _rows_where(spec: SourceSpec, keys_by_place: dict[str, list[str]], place_id: str,
+@dataclass(frozen=True)
+class WhereParts:
+    """What the WHERE clause of one source's rows has in common for every place and period."""
+
+    key_column: str  # the place column as text
+    by_keys: bool  # places matched by name or lookup: the keys come from the binding
+    prefix: str
+    suffix: str
+    period: str | None  # the period expression, when the source has a period column
+    filters: str  # the mapping's filters, "" for none
+
+
+def _where_parts(spec: SourceSpec) -> WhereParts:
+    rule = spec.place
+    prefix, _, suffix = rule.template.partition("{}")
+    period = (period_expression(spec.period, alias="")
+              if spec.period is not None and spec.period.column else None)
+    filters = "".join(f" AND {condition}" for condition in filter_conditions(spec, alias=""))
+    return WhereParts(f"CAST({quote(rule.column)} AS STRING)",
+                      bool(rule.by_name or rule.lookup), prefix, suffix, period, filters)
+
+
+def _rows_where(parts: WhereParts, keys_by_place: dict[str, list[str]], place_id: str,
                 period: str | None) -> str | None:
     """The WHERE clause selecting exactly the source rows that fed this place and period."""
-    rule = spec.place
-    if rule.by_name or rule.lookup:
+    if parts.by_keys:
         keys = keys_by_place.get(place_id)
         if not keys:
             return None
     else:
-        prefix, _, suffix = rule.template.partition("{}")
-        if not (place_id.startswith(prefix) and place_id.endswith(suffix)):
+        if not (place_id.startswith(parts.prefix) and place_id.endswith(parts.suffix)):
             return None
-        keys = [place_id[len(prefix):len(place_id) - len(suffix) or None]]
-    listed = ", ".join(sql_string(key) for key in keys)
-    conditions = [f"CAST({quote(rule.column)} AS STRING) IN ({listed})"]
-    if spec.period is not None and spec.period.column and period is not None:
-        conditions.append(f"{period_expression(spec.period, alias='')} = {sql_string(period)}")
-    conditions += filter_conditions(spec, alias="")
-    return " AND ".join(conditions)
+        keys = [place_id[len(parts.prefix):len(place_id) - len(parts.suffix) or None]]
+    where = f"{parts.key_column} IN ({', '.join(sql_string(key) for key in keys)})"
+    if parts.period is not None and period is not None:
+        where += f" AND {parts.period} = {sql_string(period)}"
+    return where + parts.filters

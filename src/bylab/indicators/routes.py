@@ -21,15 +21,18 @@ from bylab.indicators.actions import (
     kpi_show,
     method_label,
 )
+from bylab.indicators.api import router as api_router
 from bylab.indicators.compare import YEARS_BEFORE, PeerKind, indicator_compare
 from bylab.indicators.compare import __doc__ as COMPARE_METHOD
 from bylab.indicators.models import IndicatorTarget, TargetKind, TargetScope
+from bylab.indicators.reviews import ReviewState, review_list
 from bylab.indicators.targets import __doc__ as TARGETS_METHOD
 from bylab.indicators.targets import target_add, target_list, target_status
 from bylab.web.security import ContextDep, check_csrf
 from bylab.web.templating import render
 
 router = APIRouter()
+router.include_router(api_router)
 UNVERIFIED = "candidate by name similarity, unverified (not from a published crosswalk)"
 
 
@@ -43,6 +46,7 @@ class KpiOut(BaseModel):
     code: str
     slug: str
     names: dict[str, str]
+    name_sources: dict[str, str]  # catalogue | bylab_translation (unverified) | english_fallback
     framework: str
     dimension: str
     subdimension: str
@@ -65,6 +69,7 @@ class KpiOut(BaseModel):
         return cls(
             code=kpi.code, slug=entry.slug,
             names={language: kpi.name(language) for language in kpi.names},
+            name_sources={language: kpi.name_source(language) for language in kpi.names},
             framework=kpi.framework, dimension=kpi.dimension, subdimension=kpi.subdimension,
             category=kpi.category, type=kpi.kind, unit=kpi.unit_text,
             catalogue_formula=kpi.formula_text, sdg=kpi.sdg,
@@ -112,6 +117,7 @@ class ValueOut(BaseModel):
 class ValueDetailOut(ValueOut):
     dataset_ids: list[str]
     provenance: dict[str, Any]
+    reviews: list[ReviewState]  # newest first; each current or invalidated
 
 
 @router.get("/api/indicators/kpis", tags=["indicators"])
@@ -147,11 +153,14 @@ def api_values(ctx: ContextDep, place: str | None = None, kpi: str | None = None
 
 @router.get("/api/indicators/value", tags=["indicators"])
 def api_value(ctx: ContextDep, kpi: str, place: str, period: str) -> ValueDetailOut:
-    """One value (or missing record) with its provenance: datasets, versions, source rows."""
+    """One value (or missing record) with its provenance (datasets, versions, source rows)
+    and its reviews."""
     stored = indicator_value_show(ctx, kpi, place, period)
     row = indicator_values(ctx, place, kpi, period, include_missing=True)[0]
+    reviews = review_list(ctx, stored.place_id, stored.kpi_code, stored.period)
     return ValueDetailOut(**row.__dict__, dataset_ids=stored.dataset_ids,
-                          provenance=stored.provenance)
+                          provenance=stored.provenance,
+                          reviews=reviews)
 
 
 @router.get("/api/indicators/coverage", tags=["indicators"])
@@ -192,8 +201,11 @@ def page_kpi(request: Request, ctx: ContextDep, code: str) -> HTMLResponse:
     latest: dict[str, ValueRow] = {}
     for row in rows:  # ordered by place, then period: the last one per place is the latest
         latest[row.place_code] = row
+    from bylab.dashboard.routes import kpi_page_charts
+
     return render(request, "indicators/kpi.html", entry=entry, rows=list(latest.values()),
-                  period_count=len(rows), method_label=method_label, unverified=UNVERIFIED)
+                  period_count=len(rows), method_label=method_label, unverified=UNVERIFIED,
+                  **kpi_page_charts(ctx, entry, rows))
 
 
 # ---------------------------------------------------------------- targets and comparison

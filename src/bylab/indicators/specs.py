@@ -53,6 +53,9 @@ class _Strict(BaseModel):
 class InputSpec(_Strict):
     unit: str
     description: str = ""
+    # A count or amount of a whole place (people, tonnes, cars, km²): the value of a merged
+    # place is the sum of its predecessors'. Shares, means and concentrations are not.
+    additive: bool = False
 
 
 class Definition(_Strict):
@@ -206,6 +209,28 @@ def formula_sql(formula: str, column_of: dict[str, str]) -> str:
         return f"({left} {_ALLOWED_OPERATORS[type(node.op)]} {right})"
 
     return render(_parse_formula(formula))
+
+
+def formula_value(formula: str, values: dict[str, float]) -> float | None:
+    """The formula over input values, as the SQL computes it (division by zero: None)."""
+
+    def evaluate(node: ast.expr) -> float | None:
+        if isinstance(node, ast.Name):
+            return values[node.id]
+        if isinstance(node, ast.Constant):
+            return float(node.value)
+        if isinstance(node, ast.UnaryOp):
+            operand = evaluate(node.operand)
+            return None if operand is None else -operand
+        assert isinstance(node, ast.BinOp)
+        left, right = evaluate(node.left), evaluate(node.right)
+        if left is None or right is None or (isinstance(node.op, ast.Div) and right == 0):
+            return None
+        operations = {ast.Add: lambda: left + right, ast.Sub: lambda: left - right,
+                      ast.Mult: lambda: left * right, ast.Div: lambda: left / right}
+        return operations[type(node.op)]()
+
+    return evaluate(_parse_formula(formula))
 
 
 def formula_unit_factor(definition: Definition) -> float:
