@@ -1,0 +1,164 @@
+"""Dashboard load: server time of the region overview and city profile pages and their data
+endpoints under an open-loop request rate from a second process, beside the framework's floor
+(/api/health) at the same rate, and the page weight of a first load in chromium.
+
+    .venv/bin/python bench/dashboard_load.py [--rate 100] [--seconds 15] [--workers N]
+                                             [--no-weight]
+
+1. Loads the demo region (the real bundled data of `bylab demo`, indicators computed) into an
+   embedded instance in a temporary folder.
+2. Serves it with ``bylab serve`` (its default workers unless ``--workers``) in a separate
+   process on 127.0.0.1.
+3. Sends requests on a fixed schedule with the catalogue benchmark's generator (see
+   bench/catalog_load.py: open loop, keep-alive, gzip), first to /api/health (baseline),
+   then a mix of overview pages (every KPI and year of the default region, two peer groups)
+   with their data endpoints (overview JSON, the map's boundaries) and profile pages (every
+   municipality of the region) with theirs (values CSV), and prints p50/p95/p99 per endpoint
+   against the target (p95 < 50 ms). Views are cached per process until the stored values,
+   targets, places or catalogue change (bylab.dashboard.actions.cached_view); a warm-up
+   opens every view once first, so the figures are of the steady state, and the warm-up's
+   own time (the first views, which read the stored values) is printed.
+4. Page weight: opens the overview and a profile in Debian's chromium with an empty cache and
+   sums the bytes transferred (compressed bodies and headers) of every request, beside the
+   catalogue page as a baseline; the target is < 1 MB. No map tiles are used.
+Only 127.0.0.1 is contacted; every loop is bounded in count and time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from catalog_load import RequestPicker, load_average, open_loop, report, serve  # bench/
+
+from bylab.core import Bylab
+from bylab.demo.loader import demo_load
+from bylab.indicators.actions import indicator_values, kpi_slug
+from bylab.places.queries import place_children
+from bylab.settings import Settings
+from bylab.testing.server import free_port
+
+TARGET_P95_MS = 50.0
+TARGET_PAGE_BYTES = 1_000_000
+CHROMIUM = "/usr/bin/chromium"
+REGION = Settings.model_fields["default_region"].default
+
+
+def build_instance(data_dir: Path) -> tuple[list[str], list[tuple[str, str]]]:
+    """The demo instance; returns the region's municipality ids and its (KPI slug, year)
+    selections that have values."""
+    bylab = Bylab(Settings(data_dir=data_dir, secret_key="bench"))
+    bylab.setup()
+    demo_load(bylab)
+    ctx = bylab.system_context()
+    places = [place.id for place in place_children(ctx, REGION)
+              if place.level == "municipality" and place.valid_to is None]
+    members = set(places)
+    selections = sorted({(row.kpi_code, row.period) for row in indicator_values(ctx)
+                         if row.place_code in members})
+    bylab.close()
+    return places, [(kpi_slug(code), period) for code, period in selections]
+
+
+def dashboard_picker(region: str, places: list[str], selections: list[tuple[str, str]],
+                     seed: int = 5) -> RequestPicker:
+    rng = random.Random(seed)
+    # The map's boundaries, as the overview page asks for them.
+    boundaries = f"/api/dashboard/boundaries?region={region}"
+
+    def pick(number: int) -> tuple[str, str]:
+        kind = number % 5
+        kpi, year = rng.choice(selections)
+        peers = rng.choice(["region", "country"])
+        if kind == 0:
+            return "overview (HTML)", f"/dashboard?kpi={kpi}&year={year}&peers={peers}"
+        if kind == 1:
+            return "overview JSON", f"/api/dashboard/overview?kpi={kpi}&year={year}"
+        if kind == 2:
+            return "boundaries GeoJSON", boundaries
+        place = rng.choice(places)
+        if kind == 3:
+            return "profile (HTML)", f"/dashboard/places/{place}"
+        return "profile CSV", f"/dashboard/places/{place}/values.csv"
+
+    return pick
+
+
+def page_weight(base_url: str, path: str) -> tuple[int, int]:
+    """Bytes transferred (bodies as sent, plus headers) and request count of a first load."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM,
+                                             args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page()
+        responses = []
+        page.on("requestfinished", lambda request: responses.append(request))
+        page.goto(base_url + path, wait_until="networkidle", timeout=120_000)
+        total = 0
+        for request in responses:
+            sizes = request.sizes()
+            total += sizes["responseBodySize"] + sizes["responseHeadersSize"]
+        browser.close()
+    return total, len(responses)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rate", type=float, default=100.0, help="requests per second")
+    parser.add_argument("--seconds", type=float, default=15.0, help="length of each phase")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="server processes (default: bylab serve's own default)")
+    parser.add_argument("--no-weight", action="store_true", help="skip the page weight")
+    args = parser.parse_args(argv)
+    print(f"{os.cpu_count()} cores; load average before the run {load_average()}")
+    with tempfile.TemporaryDirectory(prefix="bylab-bench-") as folder:
+        data_dir = Path(folder) / "data"
+        started = time.perf_counter()
+        places, selections = build_instance(data_dir)
+        print(f"loaded the demo region in {time.perf_counter() - started:.1f} s: "
+              f"{len(places)} municipalities, {len(selections)} KPI/year selections")
+        port = free_port()
+        server = serve(data_dir, port, args.workers)
+        try:
+            base_url = f"http://127.0.0.1:{port}"
+            warm_up = [f"/dashboard?kpi={kpi}&year={year}&peers={peers}"
+                       for kpi, year in selections for peers in ("region", "country")]
+            warm_up += [f"/dashboard/places/{place}" for place in places]
+            started = time.perf_counter()
+            for path in warm_up:  # each view once: first views read the stored values
+                httpx.get(f"{base_url}{path}", timeout=60)
+            print(f"warm-up: {len(warm_up)} first views in {time.perf_counter() - started:.1f} s")
+            baseline = asyncio.run(open_loop(base_url, args.rate, args.seconds,
+                                             lambda _n: ("/api/health (baseline)", "/api/health")))
+            report("baseline", baseline, args.rate)
+            dashboard = asyncio.run(open_loop(base_url, args.rate, args.seconds,
+                                              dashboard_picker(REGION, places, selections)))
+            p95s = report("dashboard", dashboard, args.rate)
+            weights = {} if args.no_weight else {
+                path: page_weight(base_url, path)
+                for path in ("/datasets", "/dashboard", f"/dashboard/places/{places[0]}")}
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    worst = max(p95s.values(), default=float("inf"))
+    print(f"\ntarget p95 < {TARGET_P95_MS:.0f} ms at {args.rate:.0f} req/s: "
+          f"{'met' if worst < TARGET_P95_MS else 'MISSED'} (worst endpoint p95 {worst:.1f} ms)")
+    if weights:
+        print("\npage weight, first load (compressed bytes transferred, all requests):")
+        for path, (size, count) in weights.items():
+            note = " (baseline: catalogue page)" if path == "/datasets" else (
+                " met" if size < TARGET_PAGE_BYTES else " MISSED")
+            print(f"  {path:<32} {size / 1000:8.1f} kB in {count:3d} requests{note}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
