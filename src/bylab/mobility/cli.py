@@ -56,7 +56,7 @@ def _system_context() -> Context:
     return open_bylab().system_context()
 
 
-def _network_spec(osm: Path | None, kind: NetworkKind, size: int, edge_length: float,
+def network_spec(osm: Path | None, kind: NetworkKind, size: int, edge_length: float,
                   lanes: int) -> NetworkSpec:
     with _checked():
         if osm:
@@ -92,7 +92,7 @@ def network(
 ) -> None:
     """Build a SUMO road network: imported from an OpenStreetMap extract (--osm) or generated
     (a synthetic grid or spider) when you have none."""
-    info = network_build(_network_spec(osm, kind, size, edge_length, lanes), output)
+    info = network_build(network_spec(osm, kind, size, edge_length, lanes), output)
     typer.echo(f"{output}: {info.label}; {info.edges} edges, {info.junctions} junctions, "
                f"{info.length_km} km of road")
 
@@ -124,7 +124,7 @@ def run(
     the demand first."""
     request = RunRequest(
         organisation=organisation, place=place, title=title, seed=seed, publish=publish,
-        visibility=visibility, network=_network_spec(osm, kind, size, edge_length, lanes),
+        visibility=visibility, network=network_spec(osm, kind, size, edge_length, lanes),
         demand=_demand(population, trips_per_person, (car, public_transport, bicycle, walk),
                        peak_hour_share, start_hour, hours))
     ctx = _system_context()
@@ -136,7 +136,7 @@ def run(
             counts_file, counts_name = _counts_source(ctx, counts, sensor or [], day, timezone,
                                                       Path(folder))
         queued = run_submit(ctx, request, counts_file, counts_name)
-    _print_fit(_execute_with_progress(ctx, queued))
+    _print_fit(execute_with_progress(ctx, queued))
 
 
 # `calibrate` is `run` that insists on counts (it checks command.info_name).
@@ -183,25 +183,27 @@ def _key_and_edge(option: str) -> tuple[str, str]:
     return key, edge
 
 
-def _execute_with_progress(ctx: Context, queued: MobilityRun) -> MobilityRun:
+def execute_with_progress(ctx: Context, queued: MobilityRun, err: bool = False) -> MobilityRun:
+    """Execute a queued run here with a progress bar, then print it (to stderr ``err``);
+    exit 1 unless it succeeded."""
     columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
                TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("starting", total=1.0)
         finished = run_execute(ctx, queued.id, lambda phase, done: progress.update(
             task, description=phase, completed=done))
-    _print_run(finished)
+    _print_run(finished, err)
     if finished.status != "succeeded":
         raise typer.Exit(1)
     return finished
 
 
-def _print_run(run: MobilityRun) -> None:
-    typer.echo(f"run {run.id}: {run.status}{': ' + run.error if run.error else ''}")
+def _print_run(run: MobilityRun, err: bool = False) -> None:
+    typer.echo(f"run {run.id}: {run.status}{': ' + run.error if run.error else ''}", err=err)
     for variable, value in run.results.get("indicators", {}).items():
-        typer.echo(f"  {variable}\t{value:.6g}")
+        typer.echo(f"  {variable}\t{value:.6g}", err=err)
     if run.dataset_id:
-        typer.echo(f"  published as dataset {run.dataset_id}")
+        typer.echo(f"  published as dataset {run.dataset_id}", err=err)
 
 
 @app.command("runs")

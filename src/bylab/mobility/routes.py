@@ -9,11 +9,13 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ValidationError
 
+from bylab.auth.actions import organisation_list
 from bylab.catalog.pages import saved_upload
 from bylab.core import Context
 from bylab.errors import InvalidInput, invalid_input_from
+from bylab.mobility.demand import DemandInput, ModeShare
 from bylab.mobility.models import MobilityRun
-from bylab.mobility.network import NetworkKind
+from bylab.mobility.network import NetworkKind, NetworkSpec
 from bylab.mobility.runs import (
     RESULT_UNITS,
     RunRequest,
@@ -122,7 +124,42 @@ def api_run_cancel(request: Request, ctx: ContextDep, run_id: str) -> RunOut:
 
 @router.get("/mobility", response_class=HTMLResponse, include_in_schema=False)
 def page_runs(request: Request, ctx: ContextDep) -> HTMLResponse:
-    return render(request, "mobility/runs.html", runs=run_list(ctx))
+    return render(request, "mobility/runs.html", runs=run_list(ctx),
+                  organisations=_editable_organisations(ctx), defaults=ModeShare(),
+                  network=NetworkSpec())
+
+
+def _editable_organisations(ctx: Context) -> list[Any]:
+    if ctx.actor.is_anonymous:
+        return []
+    return [organisation for organisation in organisation_list(ctx)
+            if ctx.actor.can_edit(organisation.id)]
+
+
+@router.post("/mobility/runs", include_in_schema=False)
+def page_run_start(
+    request: Request, ctx: ContextDep, organisation: Annotated[str, Form()],
+    population: Annotated[int, Form()], car: Annotated[float, Form()],
+    public_transport: Annotated[float, Form()], bicycle: Annotated[float, Form()],
+    walk: Annotated[float, Form()], size: Annotated[int, Form()],
+    csrf_token: Annotated[str, Form()] = "",
+) -> RedirectResponse:
+    """The "start a run" form of /mobility (mode shares in %) for organisation editors."""
+    check_csrf(request, csrf_token)
+    total = car + public_transport + bicycle + walk
+    if abs(total - 100) > 1e-6:
+        raise InvalidInput(f"the mode shares must add up to 100 % (they add up to {total:g} %)",
+                           field="car")
+    try:
+        shares = ModeShare(car=car / 100, public_transport=public_transport / 100,
+                           bicycle=bicycle / 100, walk=walk / 100)
+        body = RunRequest(organisation=organisation, network=NetworkSpec(size=size),
+                          demand=DemandInput(population=population, mode_share=shares))
+    except ValidationError as error:
+        raise invalid_input_from(error) from None
+    run = run_submit(ctx, body)
+    run_start(ctx, run.id)
+    return RedirectResponse(f"/mobility/runs/{run.id}", status_code=303)
 
 
 @router.get("/mobility/runs/{run_id}", response_class=HTMLResponse, include_in_schema=False)

@@ -75,6 +75,9 @@ class RunRequest(BaseModel):
     seed: int = Field(default=1, ge=0, le=2**31 - 1)
     publish: bool = Field(default=True, description="Publish the results as a dataset")
     visibility: Visibility = Visibility.PRIVATE
+    derived_from: dict[str, Any] = Field(
+        default_factory=dict, description="Where the demand inputs came from (e.g. a scenario "
+        "and its labelled assumptions), kept in the run's provenance")
 
 
 def run_folder(ctx: Context, run_id: str) -> Path:
@@ -104,7 +107,9 @@ def run_submit(ctx: Context, request: RunRequest, counts_file: Path | None = Non
             title=request.title or _default_title(request, counts_file is not None),
             seed=request.seed, network=request.network.model_dump(mode="json"),
             demand=request.demand.model_dump(mode="json"),
-            provenance={"publish": request.publish, "visibility": request.visibility.value},
+            provenance={"publish": request.publish, "visibility": request.visibility.value,
+                        **({"derived_from": request.derived_from} if request.derived_from
+                           else {})},
             created_by=ctx.actor.username or "")
         session.add(run)
         session.flush()

@@ -13,11 +13,14 @@ from rich.console import Console
 from rich.progress import Progress
 
 from bylab.errors import InvalidInput
+from bylab.mobility import cli as mobility_cli
+from bylab.mobility.network import NetworkKind
 from bylab.scenarios.actions import ScenarioResult, TargetCheck, scenario_baseline, scenario_run
 from bylab.scenarios.export import write_csv, write_json
 from bylab.scenarios.levers import LEVERS
 from bylab.scenarios.solver import scenario_solve
 from bylab.scenarios.spec import preset_texts, spec_load, spec_to_yaml
+from bylab.scenarios.traffic import traffic_compare, traffic_submit
 
 app = typer.Typer(no_args_is_help=True)
 console = Console(stderr=True)
@@ -141,3 +144,38 @@ def parse_bounds(texts: list[str]) -> dict[str, tuple[float, float]]:
         except ValueError:
             raise InvalidInput(f"'{text}' is not lever=low:high", field="bounds") from None
     return bounds
+
+
+@app.command("simulate-traffic")
+def simulate_traffic(
+    file: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    place: Annotated[str, typer.Option(help="Place id (one of the scenario's places).")],
+    year: Annotated[int, typer.Option(help="Year whose demand to simulate.")],
+    organisation: mobility_cli.OrganisationOption,
+    osm: mobility_cli.OsmOption = None, kind: mobility_cli.KindOption = NetworkKind.GRID,
+    size: mobility_cli.SizeOption = 5, edge_length: mobility_cli.LengthOption = 200.0,
+    lanes: mobility_cli.LanesOption = 1, seed: mobility_cli.SeedOption = 1,
+    population: Annotated[int | None, typer.Option(
+        min=1, help="Inhabitants, instead of the place's population projected by the "
+                    "scenario.")] = None,
+) -> None:
+    """Simulate the car traffic of a place in a year with SUMO for the scenario and for its
+    zero-lever baseline (demand from population and mode share after the modal shift), and
+    write their travel time index, delays and CO2 side by side (TSV) to stdout."""
+    spec = spec_load(file)
+    ctx = _system_context()
+    network = mobility_cli.network_spec(osm, kind, size, edge_length, lanes)
+    runs = traffic_submit(ctx, spec, place, year, organisation, network, seed, population)
+    for label, derived in (("scenario", runs.demand), ("baseline", runs.baseline_demand)):
+        console.print(f"{label}: {derived.demand.car_trips()} car trips")
+        for note in derived.assumptions:
+            console.print(f"  {note}")
+    for queued in (runs.run, runs.baseline):
+        mobility_cli.execute_with_progress(ctx, queued, err=True)
+    compared = traffic_compare(ctx, runs.run.id, runs.baseline.id)
+    typer.echo("indicator\tscenario\tbaseline\tchange")
+    for row in compared.rows:
+        typer.echo(f"{row['indicator']}\t{row['scenario']:.6g}\t{row['baseline']:.6g}\t"
+                   f"{row['change']:+.6g}")
+    console.print(f"runs: {runs.run.id} (scenario), {runs.baseline.id} (baseline); "
+                  f"synthetic demand{'' if osm else ' on a synthetic network'}")

@@ -54,18 +54,18 @@ def form_from_query(query: Mapping[str, str]) -> EditorForm:
     form = EditorForm(place=query.get("place", "").strip().upper(),
                       name=query.get("name", "my-scenario").strip() or "my-scenario",
                       title=query.get("title", "").strip(),
-                      horizon=int(_number(query, "horizon", 2050)),
-                      draws=int(_number(query, "draws", DEFAULT_DRAWS)),
-                      seed=int(_number(query, "seed", DEFAULT_SEED)))
+                      horizon=int(field_number(query, "horizon", 2050)),
+                      draws=int(field_number(query, "draws", DEFAULT_DRAWS)),
+                      seed=int(field_number(query, "seed", DEFAULT_SEED)))
     for lever in LEVERS:
-        form.values[lever.key] = {year: _number(query, f"{lever.key}.{year}", 0.0)
+        form.values[lever.key] = {year: field_number(query, f"{lever.key}.{year}", 0.0)
                                   for year in MILESTONES}
-        form.spreads[lever.key] = _number(query, f"{lever.key}.spread",
+        form.spreads[lever.key] = field_number(query, f"{lever.key}.spread",
                                           LeverPlan().spread)
     return form
 
 
-def _number(query: Mapping[str, str], name: str, default: float) -> float:
+def field_number(query: Mapping[str, str], name: str, default: float) -> float:
     text = query.get(name, "").strip()
     if not text:
         return default
@@ -124,13 +124,13 @@ def solver_ask(query: Mapping[str, str], levers: list[str]) -> SolverAsk | None:
     """The solver fields of the editor form, or None when the solver was not asked."""
     if query.get("solve") != "1":
         return None
-    year = int(_number(query, "target_year", MILESTONES[0]))
+    year = int(field_number(query, "target_year", MILESTONES[0]))
     if year not in MILESTONES:
         raise InvalidInput(f"the target year must be one of {MILESTONES}", field="target_year")
     if not levers:
         raise InvalidInput("tick at least one lever to move", field="solve_lever")
-    return SolverAsk(query.get("target_kpi", ""), _number(query, "target_value", 0.0), year,
-                     _number(query, "probability", 0.8), levers)
+    return SolverAsk(query.get("target_kpi", ""), field_number(query, "target_value", 0.0), year,
+                     field_number(query, "probability", 0.8), levers)
 
 
 def apply_solution(form: EditorForm, solved: SolveResult) -> None:

@@ -11,13 +11,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from bylab.auth.actions import organisation_list
 from bylab.catalog.models import Visibility
 from bylab.core import Context
-from bylab.errors import BylabError, InvalidInput
+from bylab.errors import BylabError, InvalidInput, invalid_input_from
 from bylab.indicators.actions import kpi_show
+from bylab.mobility.network import NetworkKind, NetworkSpec
+from bylab.mobility.runs import run_start
 from bylab.scenarios.actions import (
     ScenarioResult,
     TargetCheck,
@@ -32,6 +34,7 @@ from bylab.scenarios.editor import (
     SolverAsk,
     apply_solution,
     editor_result,
+    field_number,
     form_from_query,
     form_from_spec,
     solver_ask,
@@ -49,6 +52,13 @@ from bylab.scenarios.sharing import (
     scenario_show,
 )
 from bylab.scenarios.solver import SolveResult, scenario_solve
+from bylab.scenarios.traffic import (
+    DerivedDemand,
+    TrafficComparison,
+    TrafficRuns,
+    traffic_compare,
+    traffic_submit,
+)
 from bylab.scenarios.spec import (
     ScenarioSpec,
     preset_show,
@@ -106,6 +116,45 @@ class SolveIn(BaseModel):
     bounds: dict[str, tuple[float, float]]
     draws: int = Field(default=1000, ge=1, le=100_000)
     seed: int = 0
+
+
+class TrafficIn(BaseModel):
+    scenario: dict[str, Any] = Field(description="the scenario, as in a scenario file")
+    place: str = Field(description="one of the scenario's places")
+    year: int = Field(description="the year whose demand to simulate")
+    organisation: str = Field(description="organisation running it (you edit for it)")
+    network: NetworkSpec = Field(default_factory=NetworkSpec,
+                                 description="a generated network (grid or spider)")
+    seed: int = Field(default=1, ge=0, le=2**31 - 1)
+    population: int | None = Field(default=None, ge=1, le=10_000_000,
+                                   description="overrides the population from the place's data")
+
+
+def _traffic_started(ctx: Context, runs: TrafficRuns) -> dict[str, Any]:
+    """Start both queued runs in the background and describe them."""
+    for run in (runs.run, runs.baseline):
+        run_start(ctx, run.id)
+    return {"run_id": runs.run.id, "baseline_id": runs.baseline.id,
+            "status_url": f"/api/scenarios/traffic?run={runs.run.id}"
+                          f"&baseline={runs.baseline.id}",
+            "scenario": _demand_document(runs.demand),
+            "baseline": _demand_document(runs.baseline_demand)}
+
+
+def _demand_document(derived: DerivedDemand) -> dict[str, Any]:
+    return {"demand": derived.demand.model_dump(mode="json"),
+            "car_trips": derived.demand.car_trips(), "modal_shift": derived.modal_shift,
+            "assumptions": derived.assumptions}
+
+
+def _comparison_document(compared: TrafficComparison) -> dict[str, Any]:
+    def run_document(run: Any) -> dict[str, Any]:
+        return {"id": run.id, "title": run.title, "status": run.status, "phase": run.phase,
+                "progress": run.progress, "error": run.error, "url": f"/mobility/runs/{run.id}",
+                "dataset_id": run.dataset_id}
+    return {"finished": compared.finished, "run": run_document(compared.run),
+            "baseline": run_document(compared.baseline), "indicators": compared.rows,
+            "synthetic": True}
 
 
 def _results_response(results: list[ScenarioResult], format: str, as_list: bool = False
@@ -194,6 +243,28 @@ def api_compare(ctx: ContextDep, names: Annotated[list[str], Query(min_length=1)
              for name in names]
     return _results_response([scenario_run(ctx, spec, draws, seed) for spec in specs], format,
                              as_list=True)
+
+
+@router.post("/api/scenarios/traffic", tags=["scenarios"], status_code=202)
+def api_traffic(request: Request, ctx: ContextDep, body: TrafficIn) -> dict[str, Any]:
+    """Simulate the car traffic of one place in one year with SUMO, for the scenario and for
+    its zero-lever baseline: the demand is derived from the scenario (population, mode share
+    after the modal shift; assumptions listed). Poll ``status_url`` for the comparison."""
+    check_csrf(request, None)
+    if body.network.kind == NetworkKind.OSM:
+        raise InvalidInput("over HTTP the network is generated (grid or spider)",
+                           field="network.kind")
+    spec = spec_from_dict(body.scenario, "scenario")
+    return _traffic_started(ctx, traffic_submit(ctx, spec, body.place, body.year,
+                                                body.organisation, body.network, body.seed,
+                                                body.population))
+
+
+@router.get("/api/scenarios/traffic", tags=["scenarios"])
+def api_traffic_status(ctx: ContextDep, run: str, baseline: str) -> dict[str, Any]:
+    """The status of a scenario's traffic run and its baseline run and, once both succeeded,
+    travel time index, delays and CO₂ side by side (synthetic demand)."""
+    return _comparison_document(traffic_compare(ctx, run, baseline))
 
 
 @router.get("/api/scenarios", tags=["scenarios"])
@@ -342,11 +413,17 @@ def map_page(request: Request, ctx: ContextDep, preset: str | None = None,
                   names=result.place_names)
 
 
-@router.post("/scenarios", include_in_schema=False)
-async def save_page(request: Request, ctx: ContextDep) -> Response:
+async def _posted_fields(request: Request) -> dict[str, str]:
+    """The fields of a posted editor form, once its CSRF token is checked."""
     submitted = await request.form()
     fields = {key: str(value) for key, value in submitted.items()}
     check_csrf(request, fields.get("csrf_token"))
+    return fields
+
+
+@router.post("/scenarios", include_in_schema=False)
+async def save_page(request: Request, ctx: ContextDep) -> Response:
+    fields = await _posted_fields(request)
     form = form_from_query(fields)
     visibility = Visibility(fields.get("visibility", Visibility.PRIVATE.value))
     shared = [name.strip() for name in fields.get("shared_with", "").split(",") if name.strip()]
@@ -354,6 +431,29 @@ async def save_page(request: Request, ctx: ContextDep) -> Response:
                                     fields.get("organisation", ""), visibility, shared)
     request.session["flash"] = [*request.session.get("flash", []), "scenario saved"]
     return RedirectResponse(f"/scenarios/editor?saved={saved.name}", status_code=303)
+
+
+@router.post("/scenarios/traffic", include_in_schema=False)
+async def traffic_page_start(request: Request, ctx: ContextDep) -> Response:
+    """The editor's "simulate traffic" button: runs for the scenario and its baseline."""
+    fields = await _posted_fields(request)
+    form = form_from_query(fields)
+    year = int(field_number(fields, "traffic_year", MILESTONES[0]))
+    try:
+        network = NetworkSpec(size=int(field_number(fields, "traffic_size", 5)))
+    except ValidationError as error:
+        raise invalid_input_from(error) from None
+    runs = await run_in_threadpool(traffic_submit, ctx, form.to_spec(), form.place, year,
+                                   fields.get("organisation", ""), network)
+    started = _traffic_started(ctx, runs)
+    return RedirectResponse(f"/scenarios/traffic?run={started['run_id']}"
+                            f"&baseline={started['baseline_id']}", status_code=303)
+
+
+@router.get("/scenarios/traffic", response_class=HTMLResponse, include_in_schema=False)
+def traffic_page(request: Request, ctx: ContextDep, run: str, baseline: str) -> HTMLResponse:
+    """The scenario's traffic run beside its baseline run; reloads itself until both end."""
+    return render(request, "scenarios/traffic.html", compared=traffic_compare(ctx, run, baseline))
 
 
 @router.get("/scenarios/{name}.yaml", include_in_schema=False)
