@@ -29,6 +29,7 @@ from bylab.core import Bylab, Context
 from bylab.indicators.actions import indicator_compute
 from bylab.places.loading import places_load_bundled
 from bylab.registry.seed import registry_seed
+from bylab.sensors.demo import sensors_demo_load
 from bylab.settings import Settings
 from bylab.storage.tables import sql_string
 
@@ -54,8 +55,13 @@ def demo_spec() -> dict[str, Any]:
     return yaml.safe_load(CATALOG_FILE.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 
+# Bumped when demo_load gains a step, so an instance loaded before gets the new step (every
+# step skips what exists).
+LOAD_STEPS_VERSION = b"2: sensors"
+
+
 def _marker_value() -> str:
-    return hashlib.sha256(CATALOG_FILE.read_bytes()).hexdigest()
+    return hashlib.sha256(CATALOG_FILE.read_bytes() + LOAD_STEPS_VERSION).hexdigest()
 
 
 def demo_is_loaded(bylab: Bylab) -> bool:
@@ -77,6 +83,8 @@ def demo_load(bylab: Bylab, progress: Console | None = None) -> bool:
     _load_organisations(ctx, spec["organisations"])
     _load_users(ctx, spec["users"])
     registry_seed(ctx)
+    console.print("loading sensor series…")
+    sensors_demo_load(ctx, DATA_DIR / "sensors", lambda message: console.print(f"  {message}"))
     _load_datasets(ctx, spec["datasets"], console)
     console.print("computing indicators…")
     indicator_compute(ctx)

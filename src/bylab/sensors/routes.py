@@ -1,7 +1,98 @@
-"""Web pages and API routes of bylab.sensors."""
+"""The SensorThings API (/sta/v1.1), the dead-letter API and the sensor pages."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
 
-router = APIRouter()
+from fastapi import APIRouter, Body, Request
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from pydantic import BaseModel
+
+from bylab.sensors import actions
+from bylab.sensors.sta import SERVICE_PATH, Request as StaRequest, load_graph, service_root, sta_get
+from bylab.web.security import ContextDep, check_csrf
+from bylab.web.templating import render
+
+router = APIRouter(tags=["sensors"])
+
+
+def _service_root_url(request: Request, configured: str) -> str:
+    base = configured.rstrip("/") or str(request.base_url).rstrip("/")
+    return base + SERVICE_PATH
+
+
+@router.get(SERVICE_PATH, include_in_schema=False)
+def sta_root(request: Request, ctx: ContextDep) -> dict[str, Any]:
+    """SensorThings service root: the entity sets and the conformance classes."""
+    return service_root(_service_root_url(request, ctx.settings.base_url))
+
+
+@router.get(SERVICE_PATH + "/{resource:path}", include_in_schema=False)
+def sta_resource(request: Request, ctx: ContextDep, resource: str) -> Response:
+    """A SensorThings resource path (entity sets, entities, navigation, properties, $ref)."""
+    root = _service_root_url(request, ctx.settings.base_url)
+    answer = sta_get(StaRequest(ctx=ctx, graph=load_graph(ctx), root=root,
+                                path=f"{root}/{resource}", params=request.query_params))
+    if isinstance(answer, str):
+        return PlainTextResponse(answer)
+    return JSONResponse(answer)
+
+
+class DeadLetterOut(BaseModel):
+    id: int
+    source: str
+    payload: str
+    reason: str
+    received_at: str
+    replayed_at: str | None
+
+
+@router.get("/api/sensors/dead-letters")
+def api_dead_letters(ctx: ContextDep, include_replayed: bool = False) -> list[DeadLetterOut]:
+    """Observations that could not be stored, with the reason (system administrators)."""
+    return [DeadLetterOut(id=letter.id, source=letter.source, payload=letter.payload,
+                          reason=letter.reason, received_at=letter.received_at.isoformat(),
+                          replayed_at=letter.replayed_at.isoformat() if letter.replayed_at
+                          else None)
+            for letter in actions.dead_letter_list(ctx, include_replayed)]
+
+
+class ReplayIn(BaseModel):
+    ids: list[int] | None = None  # none: every open dead letter
+
+
+@router.post("/api/sensors/dead-letters/replay")
+def api_dead_letters_replay(request: Request, ctx: ContextDep,
+                            body: Annotated[ReplayIn, Body()]) -> dict[str, int]:
+    """Try dead letters again; the ones that now pass are stored."""
+    check_csrf(request, None)
+    result = actions.dead_letter_replay(ctx, body.ids)
+    return {"stored": result.stored, "still_bad": result.still_bad}
+
+
+@router.get("/sensors", response_class=HTMLResponse, include_in_schema=False)
+def sensors_page(request: Request, ctx: ContextDep) -> HTMLResponse:
+    return render(request, "sensors/things.html", things=actions.thing_list(ctx))
+
+
+@router.get("/sensors/{thing_id}", response_class=HTMLResponse, include_in_schema=False)
+def thing_page(request: Request, ctx: ContextDep, thing_id: int) -> HTMLResponse:
+    summary = actions.thing_show(ctx, thing_id)
+    charts = [(datastream, _sparkline(actions.datastream_daily_means(ctx, datastream)))
+              for datastream in summary.datastreams]
+    return render(request, "sensors/thing.html", summary=summary, charts=charts)
+
+
+def _sparkline(points: list[tuple[Any, float]], width: int = 600, height: int = 120
+               ) -> dict[str, Any]:
+    """SVG polyline points for daily means, with the range, drawn without JavaScript."""
+    if not points:
+        return {"points": "", "low": None, "high": None, "days": []}
+    values = [value for _, value in points]
+    low, high = min(values), max(values)
+    spread = (high - low) or 1.0
+    step = width / max(len(points) - 1, 1)
+    coordinates = " ".join(f"{index * step:.1f},{height - (value - low) / spread * height:.1f}"
+                           for index, value in enumerate(values))
+    return {"points": coordinates, "low": low, "high": high, "days": points,
+            "width": width, "height": height}

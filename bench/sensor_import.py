@@ -1,0 +1,93 @@
+"""Benchmark: bulk import of observations (CSV and Parquet) into the sensor store, beside
+the floor of the same work done plainly: pyarrow reading the CSV and writing one Parquet file
+(no checks, no dedupe, no day partitions). Same process, same files, best of 3.
+
+The observations are SYNTHETIC (seeded): 200 datastreams, one value a minute each.
+
+    .venv/bin/python bench/sensor_import.py                       # 2,000,000 observations
+    .venv/bin/python bench/sensor_import.py --observations 200000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from bylab.sensors.actions import Unit, datastream_create, observations_import, thing_create
+from bylab.testing.backends import embedded_instance
+
+DATASTREAMS = 200
+
+
+def _write_files(folder: Path, observations: int) -> tuple[Path, Path]:
+    csv_path, parquet_path = folder / "observations.csv", folder / "observations.parquet"
+    per_stream = observations // DATASTREAMS
+    duckdb.sql(
+        f"COPY (SELECT 'S' || s || '/pm25' AS datastream, "
+        f"strftime(TIMESTAMPTZ '2024-01-01 00:00:00+00' + INTERVAL (m) MINUTE, "
+        f"'%Y-%m-%dT%H:%M:%SZ') AS phenomenonTime, round(random() * 50, 2) AS result "
+        f"FROM range({DATASTREAMS}) s(s), range({per_stream}) m(m)) "
+        f"TO '{csv_path}' (HEADER)")
+    pq.write_table(pacsv.read_csv(csv_path), parquet_path)
+    return csv_path, parquet_path
+
+
+def _best(run: Callable[[], None], prepare: Callable[[], None]) -> float:
+    times = []
+    for _ in range(3):
+        prepare()
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--observations", type=int, default=2_000_000)
+    count = parser.parse_args().observations // DATASTREAMS * DATASTREAMS
+    print(f"load average: {os.getloadavg()[0]:.1f}")
+    with tempfile.TemporaryDirectory() as folder_name:
+        folder = Path(folder_name)
+        csv_path, parquet_path = _write_files(folder, count)
+        data_dir = folder / "data"
+
+        def fresh_instance() -> None:
+            shutil.rmtree(data_dir, ignore_errors=True)
+            instance = embedded_instance(data_dir)
+            ctx = instance.system_context()
+            thing_create(ctx, "bench")
+            for number in range(DATASTREAMS):
+                datastream_create(ctx, "bench", f"S{number}/pm25", f"S{number}",
+                                  observed_property="PM2.5", unit=Unit("µg/m³", "µg/m³"),
+                                  sensor="bench")
+            instance.close()
+
+        for label, path in (("CSV", csv_path), ("Parquet", parquet_path)):
+            seconds = _best(lambda path=path: _import(data_dir, path), fresh_instance)
+            print(f"bylab import {label:8} {count:>12,} obs  {seconds:6.2f} s  "
+                  f"{count / seconds:>12,.0f} obs/s")
+        floor = _best(lambda: pq.write_table(pacsv.read_csv(csv_path), folder / "floor.parquet"),
+                      lambda: None)
+        print(f"baseline: pyarrow CSV→Parquet {count:>8,} obs  {floor:6.2f} s  "
+              f"{count / floor:>12,.0f} obs/s")
+
+
+def _import(data_dir: Path, path: Path) -> None:
+    instance = embedded_instance(data_dir)
+    read, new = observations_import(instance.system_context(), path)
+    assert read == new, (read, new)
+    instance.close()
+
+
+if __name__ == "__main__":
+    main()

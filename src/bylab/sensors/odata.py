@@ -1,0 +1,360 @@
+"""The OData query options SensorThings uses: ``$filter`` parsed to a small expression tree,
+evaluated in Python (metadata entities) or compiled to DuckDB SQL (observations), and the
+``$orderby``, ``$select`` and ``$expand`` lists."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bylab.errors import InvalidInput
+
+COMPARISONS = {"eq", "ne", "gt", "ge", "lt", "le"}
+ARITHMETIC = {"add": "+", "sub": "-", "mul": "*", "div": "/", "mod": "%"}
+TOKEN = re.compile(r"""
+    \s*(?:
+      (?P<datetime>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))
+     |(?P<number>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)
+     |(?P<string>'(?:[^']|'')*')
+     |(?P<paren>[(),])
+     |(?P<name>[A-Za-z@$][\w@.$]*(?:/[A-Za-z@$][\w@.$]*)*)
+    )""", re.VERBOSE)
+
+Node = tuple[Any, ...]  # ("or"|"and", a, b) ("not", a) ("cmp", op, a, b) ("prop", path)
+                        # ("lit", value) ("call", name, [args]) ("math", op, a, b)
+
+
+def _tokens(text: str) -> list[tuple[str, Any]]:
+    tokens, position = [], 0
+    while position < len(text):
+        if text[position:].strip() == "":
+            break
+        match = TOKEN.match(text, position)
+        if match is None:
+            raise InvalidInput(f"cannot read $filter at '{text[position:position + 20]}'",
+                               field="$filter")
+        kind = match.lastgroup or ""
+        raw = match.group(kind)
+        value: Any = raw
+        if kind == "datetime":
+            value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        elif kind == "number":
+            value = float(raw) if any(c in raw for c in ".eE") else int(raw)
+        elif kind == "string":
+            value = raw[1:-1].replace("''", "'")
+        tokens.append((kind, value))
+        position = match.end()
+    return tokens
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.tokens = _tokens(text)
+        self.position = 0
+
+    def peek(self) -> tuple[str, Any] | None:
+        return self.tokens[self.position] if self.position < len(self.tokens) else None
+
+    def take(self) -> tuple[str, Any]:
+        token = self.peek()
+        if token is None:
+            raise InvalidInput("$filter ends too early", field="$filter")
+        self.position += 1
+        return token
+
+    def expect(self, value: str) -> None:
+        kind, found = self.take()
+        if found != value:
+            raise InvalidInput(f"expected '{value}' in $filter, found '{found}'",
+                               field="$filter")
+
+    def word(self, *words: str) -> str | None:
+        token = self.peek()
+        if token and token[0] == "name" and str(token[1]).lower() in words:
+            self.position += 1
+            return str(token[1]).lower()
+        return None
+
+    def parse(self) -> Node:
+        node = self.or_()
+        if self.peek() is not None:
+            raise InvalidInput(f"unexpected '{self.peek()[1]}' in $filter",  # type: ignore[index]
+                               field="$filter")
+        return node
+
+    def or_(self) -> Node:
+        node = self.and_()
+        while self.word("or"):
+            node = ("or", node, self.and_())
+        return node
+
+    def and_(self) -> Node:
+        node = self.not_()
+        while self.word("and"):
+            node = ("and", node, self.not_())
+        return node
+
+    def not_(self) -> Node:
+        if self.word("not"):
+            return ("not", self.not_())
+        return self.comparison()
+
+    def comparison(self) -> Node:
+        node = self.additive()
+        if operator := self.word(*COMPARISONS):
+            return ("cmp", operator, node, self.additive())
+        return node
+
+    def additive(self) -> Node:
+        node = self.multiplicative()
+        while operator := self.word("add", "sub"):
+            node = ("math", operator, node, self.multiplicative())
+        return node
+
+    def multiplicative(self) -> Node:
+        node = self.primary()
+        while operator := self.word("mul", "div", "mod"):
+            node = ("math", operator, node, self.primary())
+        return node
+
+    def primary(self) -> Node:
+        kind, value = self.take()
+        if kind == "paren" and value == "(":
+            node = self.or_()
+            self.expect(")")
+            return node
+        if kind in {"datetime", "number", "string"}:
+            return ("lit", value)
+        if kind != "name":
+            raise InvalidInput(f"unexpected '{value}' in $filter", field="$filter")
+        lowered = str(value).lower()
+        if lowered in {"true", "false"}:
+            return ("lit", lowered == "true")
+        if lowered == "null":
+            return ("lit", None)
+        following = self.peek()
+        if following == ("paren", "("):
+            self.take()
+            arguments = [] if self.peek() == ("paren", ")") else [self.or_()]
+            while self.peek() == ("paren", ","):
+                self.take()
+                arguments.append(self.or_())
+            self.expect(")")
+            if lowered not in FUNCTIONS:
+                raise InvalidInput(f"unknown function '{value}' in $filter", field="$filter")
+            return ("call", lowered, arguments)
+        return ("prop", str(value))
+
+
+def parse_filter(text: str) -> Node:
+    return _Parser(text).parse()
+
+
+# --- evaluation in Python ----------------------------------------------------------------
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "substringof": lambda needle, haystack: _text(needle) in _text(haystack),
+    "contains": lambda haystack, needle: _text(needle) in _text(haystack),
+    "startswith": lambda text, prefix: _text(text).startswith(_text(prefix)),
+    "endswith": lambda text, suffix: _text(text).endswith(_text(suffix)),
+    "tolower": lambda text: _text(text).lower(),
+    "toupper": lambda text: _text(text).upper(),
+    "trim": lambda text: _text(text).strip(),
+    "length": lambda text: len(_text(text)),
+    "indexof": lambda text, part: _text(text).find(_text(part)),
+    "concat": lambda first, second: _text(first) + _text(second),
+    "year": lambda moment: moment.year,
+    "month": lambda moment: moment.month,
+    "day": lambda moment: moment.day,
+    "hour": lambda moment: moment.hour,
+    "minute": lambda moment: moment.minute,
+    "second": lambda moment: moment.second,
+}
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "eq": lambda a, b: a == b, "ne": lambda a, b: a != b, "gt": lambda a, b: a > b,
+    "ge": lambda a, b: a >= b, "lt": lambda a, b: a < b, "le": lambda a, b: a <= b,
+}
+_MATH: dict[str, Callable[[Any, Any], Any]] = {
+    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b, "mod": lambda a, b: a % b,
+}
+
+
+def _lookup(entity: dict[str, Any], path: str) -> Any:
+    value: Any = entity
+    for part in path.split("/"):
+        if not isinstance(value, dict):
+            return None
+        value = value.get("@iot.id" if part == "id" else part)
+    return value
+
+
+def _comparable(a: Any, b: Any) -> tuple[Any, Any]:
+    """Compare a stored ISO time with a datetime literal as datetimes."""
+    if isinstance(b, datetime) and isinstance(a, str):
+        a = _as_datetime(a)
+    if isinstance(a, datetime) and isinstance(b, str):
+        b = _as_datetime(b)
+    return a, b
+
+
+def _as_datetime(text: str) -> datetime | str:
+    try:
+        return datetime.fromisoformat(text.split("/")[0].replace("Z", "+00:00"))
+    except ValueError:
+        return text
+
+
+def evaluate(node: Node, entity: dict[str, Any]) -> Any:
+    """The value of a filter expression for one entity (SensorThings property names)."""
+    kind = node[0]
+    if kind == "lit":
+        return node[1]
+    if kind == "prop":
+        return _lookup(entity, node[1])
+    if kind == "not":
+        return not evaluate(node[1], entity)
+    if kind == "and":
+        return bool(evaluate(node[1], entity)) and bool(evaluate(node[2], entity))
+    if kind == "or":
+        return bool(evaluate(node[1], entity)) or bool(evaluate(node[2], entity))
+    if kind == "call":
+        arguments = [evaluate(argument, entity) for argument in node[2]]
+        if node[1] in {"year", "month", "day", "hour", "minute", "second"}:
+            arguments = [_as_datetime(a) if isinstance(a, str) else a for a in arguments]
+        try:
+            return FUNCTIONS[node[1]](*arguments)
+        except (TypeError, AttributeError):
+            raise InvalidInput(f"wrong arguments to {node[1]}()", field="$filter") from None
+    a, b = _comparable(evaluate(node[2], entity), evaluate(node[3], entity))
+    if kind == "math":
+        return None if a is None or b is None else _MATH[node[1]](a, b)
+    if a is None or b is None:
+        return _COMPARE[node[1]](a, b) if node[1] in {"eq", "ne"} else False
+    try:
+        return _COMPARE[node[1]](a, b)
+    except TypeError:
+        return False
+
+
+# --- compilation to SQL --------------------------------------------------------------------
+
+_SQL_FUNCTIONS = {
+    "substringof": "contains({1}, {0})", "contains": "contains({0}, {1})",
+    "startswith": "starts_with({0}, {1})", "endswith": "suffix({0}, {1})",
+    "tolower": "lower({0})", "toupper": "upper({0})", "trim": "trim({0})",
+    "length": "length({0})", "indexof": "(instr({0}, {1}) - 1)", "concat": "concat({0}, {1})",
+    "year": "year({0})", "month": "month({0})", "day": "day({0})", "hour": "hour({0})",
+    "minute": "minute({0})", "second": "second({0})",
+}
+_SQL_COMPARE = {"eq": "=", "ne": "<>", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
+
+
+def to_sql(node: Node, columns: dict[str, str], parameters: list[Any]) -> str:
+    """SQL for a filter over the given property → column names; literals become parameters."""
+    kind = node[0]
+    if kind == "lit":
+        if node[1] is None:
+            return "NULL"
+        parameters.append(node[1])
+        return "?"
+    if kind == "prop":
+        column = columns.get(node[1])
+        if column is None:
+            raise InvalidInput(f"cannot filter on '{node[1]}' here (use one of "
+                               f"{', '.join(sorted(columns))})", field="$filter")
+        return column
+    if kind == "not":
+        return f"(NOT {to_sql(node[1], columns, parameters)})"
+    if kind in {"and", "or"}:
+        return (f"({to_sql(node[1], columns, parameters)} {kind.upper()} "
+                f"{to_sql(node[2], columns, parameters)})")
+    if kind == "call":
+        arguments = [to_sql(argument, columns, parameters) for argument in node[2]]
+        return _SQL_FUNCTIONS[node[1]].format(*arguments)
+    left = to_sql(node[2], columns, parameters)
+    right = to_sql(node[3], columns, parameters)
+    if kind == "math":
+        return f"({left} {ARITHMETIC[node[1]]} {right})"
+    if node[3] == ("lit", None):
+        return f"({left} IS {'NOT ' if node[1] == 'ne' else ''}NULL)"
+    return f"({left} {_SQL_COMPARE[node[1]]} {right})"
+
+
+def time_bounds(node: Node | None, prop: str) -> tuple[datetime | None, datetime | None]:
+    """Bounds on ``prop`` that every match must meet (from top-level and-ed comparisons)."""
+    if node is None:
+        return None, None
+    if node[0] == "and":
+        low_a, high_a = time_bounds(node[1], prop)
+        low_b, high_b = time_bounds(node[2], prop)
+        lows = [low for low in (low_a, low_b) if low]
+        highs = [high for high in (high_a, high_b) if high]
+        return (max(lows) if lows else None), (min(highs) if highs else None)
+    if node[0] == "cmp" and node[2] == ("prop", prop) and node[3][0] == "lit" \
+            and isinstance(node[3][1], datetime):
+        moment = node[3][1]
+        return {"gt": (moment, None), "ge": (moment, None), "lt": (None, moment),
+                "le": (None, moment), "eq": (moment, moment)}.get(node[1], (None, None))
+    return None, None
+
+
+# --- lists -------------------------------------------------------------------------------
+
+def split_top_level(text: str, separator: str = ",") -> list[str]:
+    """Split at separators outside parentheses and quotes."""
+    parts, depth, quoted, current = [], 0, False, []
+    for char in text:
+        if char == "'":
+            quoted = not quoted
+        elif not quoted and char == "(":
+            depth += 1
+        elif not quoted and char == ")":
+            depth -= 1
+        if char == separator and depth == 0 and not quoted:
+            parts.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+    if "".join(current).strip():
+        parts.append("".join(current).strip())
+    return parts
+
+
+def parse_orderby(text: str) -> list[tuple[str, bool]]:
+    """(property, descending) pairs."""
+    order = []
+    for part in split_top_level(text):
+        words = part.split()
+        if not words or len(words) > 2 or (len(words) == 2 and words[1] not in {"asc", "desc"}):
+            raise InvalidInput(f"cannot read $orderby '{part}'", field="$orderby")
+        order.append((words[0], len(words) == 2 and words[1] == "desc"))
+    return order
+
+
+@dataclass
+class Expand:
+    navigation: str
+    options: dict[str, str] = field(default_factory=dict)
+
+
+def parse_expand(text: str) -> list[Expand]:
+    expands = []
+    for part in split_top_level(text):
+        name, _, rest = part.partition("(")
+        options: dict[str, str] = {}
+        if rest:
+            if not rest.endswith(")"):
+                raise InvalidInput(f"cannot read $expand '{part}'", field="$expand")
+            for option in split_top_level(rest[:-1], ";"):
+                key, _, value = option.partition("=")
+                options[key.strip()] = value.strip()
+        expands.append(Expand(name.strip(), options))
+    return expands

@@ -1,0 +1,543 @@
+"""The OGC SensorThings API v1.1 read interface (Sensing core and the request-data classes).
+
+Handlers are framework-neutral: ``sta_get`` takes a context, the resource path, the query
+options and the service root URL and returns a JSON document (or a plain value for
+``$value``); ``routes.py`` adapts it to HTTP. Metadata entities visible to the actor are read
+once per request and filtered in Python; Observations are queried in DuckDB over the day
+partitions a ``phenomenonTime`` filter allows."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from sqlalchemy import select
+
+from bylab.core import Context
+from bylab.errors import InvalidInput, NotFound
+from bylab.sensors.actions import observation_store, visible_things_clause
+from bylab.sensors.models import (
+    Datastream,
+    FeatureOfInterest,
+    Location,
+    ObservedProperty,
+    Sensor,
+    Thing,
+    ThingLocation,
+)
+from bylab.sensors.odata import (
+    Expand,
+    Node,
+    evaluate,
+    parse_expand,
+    parse_filter,
+    parse_orderby,
+    time_bounds,
+    to_sql,
+)
+from bylab.sensors.store import ID_TIME_BITS
+
+SERVICE_PATH = "/sta/v1.1"
+DEFAULT_TOP = 100
+MAX_TOP = 10_000
+CONFORMANCE = [
+    "http://www.opengis.net/spec/iot_sensing/1.1/req/datamodel",
+    "http://www.opengis.net/spec/iot_sensing/1.1/req/resource-path/resource-path-to-entities",
+    "http://www.opengis.net/spec/iot_sensing/1.1/req/request-data",
+]
+QUERY_OPTIONS = {"$top", "$skip", "$count", "$filter", "$orderby", "$select", "$expand"}
+TO_ONE = {"Thing", "Sensor", "ObservedProperty", "Datastream", "FeatureOfInterest"}
+
+
+@dataclass(frozen=True)
+class EntityType:
+    properties: tuple[str, ...]
+    navigation: dict[str, str]  # navigation property -> entity set it leads to
+
+
+ENTITY_TYPES = {
+    "Things": EntityType(("name", "description", "properties"),
+                         {"Locations": "Locations", "HistoricalLocations": "HistoricalLocations",
+                          "Datastreams": "Datastreams"}),
+    "Locations": EntityType(("name", "description", "encodingType", "location", "properties"),
+                            {"Things": "Things", "HistoricalLocations": "HistoricalLocations"}),
+    # bylab keeps no history of where things were: this set is always empty, but present so
+    # clients that follow every navigation link get a well-formed answer.
+    "HistoricalLocations": EntityType(("time",), {"Thing": "Things", "Locations": "Locations"}),
+    "Datastreams": EntityType(
+        ("name", "description", "observationType", "unitOfMeasurement", "observedArea",
+         "phenomenonTime", "resultTime", "properties"),
+        {"Thing": "Things", "Sensor": "Sensors", "ObservedProperty": "ObservedProperties",
+         "Observations": "Observations"}),
+    "Sensors": EntityType(("name", "description", "encodingType", "metadata", "properties"),
+                          {"Datastreams": "Datastreams"}),
+    "ObservedProperties": EntityType(("name", "definition", "description", "properties"),
+                                     {"Datastreams": "Datastreams"}),
+    "Observations": EntityType(("phenomenonTime", "resultTime", "result"),
+                               {"Datastream": "Datastreams",
+                                "FeatureOfInterest": "FeaturesOfInterest"}),
+    "FeaturesOfInterest": EntityType(
+        ("name", "description", "encodingType", "feature", "properties"),
+        {"Observations": "Observations"}),
+}
+OBSERVATION_COLUMNS = {"id": "id", "@iot.id": "id", "phenomenonTime": "phenomenon_time",
+                       "resultTime": "result_time", "result": "result",
+                       "Datastream/id": "datastream_id", "Datastream/@iot.id": "datastream_id",
+                       "FeatureOfInterest/id": "feature_id"}
+SEGMENT = re.compile(r"^(?P<name>\$?[A-Za-z]+)(?:\((?P<id>\d+|'\d+')\))?$")
+Entity = dict[str, Any]
+
+
+def iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# --- the visible metadata ------------------------------------------------------------------
+
+@dataclass
+class Graph:
+    """The metadata entities the actor may see, as SensorThings property dicts. Keys starting
+    with ``_`` hold the ids of related entities and are never output."""
+
+    sets: dict[str, dict[int, Entity]]
+    thing_locations: list[tuple[int, int]]
+
+    def get(self, set_name: str, entity_id: int) -> Entity:
+        found = self.sets[set_name].get(entity_id)
+        if found is None:
+            raise NotFound(f"no {set_name}({entity_id})")
+        return found
+
+
+def load_graph(ctx: Context) -> Graph:
+    with ctx.db.session() as session:
+        things = list(session.scalars(select(Thing).where(visible_things_clause(ctx.actor))))
+        thing_ids = [thing.id for thing in things]
+        datastreams = list(session.scalars(
+            select(Datastream).where(Datastream.thing_id.in_(thing_ids))))
+        links = [(link.thing_id, link.location_id) for link in session.scalars(
+            select(ThingLocation).where(ThingLocation.thing_id.in_(thing_ids)))]
+        locations = session.scalars(select(Location).where(
+            Location.id.in_([location for _, location in links])))
+        sensors = session.scalars(select(Sensor).where(
+            Sensor.id.in_({d.sensor_id for d in datastreams})))
+        properties = session.scalars(select(ObservedProperty).where(
+            ObservedProperty.id.in_({d.observed_property_id for d in datastreams})))
+        features = session.scalars(select(FeatureOfInterest).where(
+            FeatureOfInterest.id.in_({d.feature_id for d in datastreams})))
+        sets = {
+            "Things": {t.id: _thing(t) for t in things},
+            "Locations": {location.id: _location(location) for location in locations},
+            "Datastreams": {d.id: _datastream(d) for d in datastreams},
+            "Sensors": {s.id: _sensor(s) for s in sensors},
+            "ObservedProperties": {p.id: _observed_property(p) for p in properties},
+            "FeaturesOfInterest": {f.id: _feature(f) for f in features},
+            "HistoricalLocations": {},
+        }
+    return Graph(sets, links)
+
+
+def _thing(thing: Thing) -> Entity:
+    return {"@iot.id": thing.id, "name": thing.name, "description": thing.description,
+            "properties": thing.properties}
+
+
+def _location(location: Location) -> Entity:
+    return {"@iot.id": location.id, "name": location.name, "description": location.description,
+            "encodingType": location.encoding_type, "location": location.location,
+            "properties": location.properties}
+
+
+def _datastream(datastream: Datastream) -> Entity:
+    span = None
+    if datastream.phenomenon_start and datastream.phenomenon_end:
+        span = f"{iso(datastream.phenomenon_start)}/{iso(datastream.phenomenon_end)}"
+    return {"@iot.id": datastream.id, "name": datastream.name,
+            "description": datastream.description,
+            "observationType": datastream.observation_type,
+            "unitOfMeasurement": datastream.unit_of_measurement, "observedArea": None,
+            "phenomenonTime": span, "resultTime": None, "properties": datastream.properties,
+            "_thing": datastream.thing_id, "_sensor": datastream.sensor_id,
+            "_property": datastream.observed_property_id, "_feature": datastream.feature_id}
+
+
+def _sensor(sensor: Sensor) -> Entity:
+    return {"@iot.id": sensor.id, "name": sensor.name, "description": sensor.description,
+            "encodingType": sensor.encoding_type, "metadata": sensor.sensor_metadata,
+            "properties": sensor.properties}
+
+
+def _observed_property(observed: ObservedProperty) -> Entity:
+    return {"@iot.id": observed.id, "name": observed.name, "definition": observed.definition,
+            "description": observed.description, "properties": observed.properties}
+
+
+def _feature(feature: FeatureOfInterest) -> Entity:
+    return {"@iot.id": feature.id, "name": feature.name, "description": feature.description,
+            "encodingType": feature.encoding_type, "feature": feature.feature,
+            "properties": feature.properties}
+
+
+# --- query options -------------------------------------------------------------------------
+
+@dataclass
+class Options:
+    top: int = DEFAULT_TOP
+    skip: int = 0
+    count: bool = False
+    filter: Node | None = None
+    orderby: list[tuple[str, bool]] = field(default_factory=list)
+    select: list[str] | None = None
+    expand: list[Expand] = field(default_factory=list)
+
+
+def _integer(params: Mapping[str, str], name: str, default: int) -> int:
+    text = params.get(name)
+    if text is None:
+        return default
+    if not text.isdigit():
+        raise InvalidInput(f"{name} must be a whole number ≥ 0, got '{text}'", field=name)
+    return int(text)
+
+
+def parse_options(params: Mapping[str, str]) -> Options:
+    unknown = [name for name in params if name.startswith("$") and name not in QUERY_OPTIONS]
+    if unknown:
+        raise InvalidInput(f"unknown query option {unknown[0]}", field=unknown[0])
+    count = params.get("$count", "false").lower()
+    if count not in {"true", "false"}:
+        raise InvalidInput("$count must be true or false", field="$count")
+    options = Options(top=min(_integer(params, "$top", DEFAULT_TOP), MAX_TOP),
+                      skip=_integer(params, "$skip", 0), count=count == "true")
+    if text := params.get("$filter"):
+        options.filter = parse_filter(text)
+    if text := params.get("$orderby"):
+        options.orderby = parse_orderby(text)
+    if text := params.get("$select"):
+        options.select = [name.strip() for name in text.split(",") if name.strip()]
+    if text := params.get("$expand"):
+        options.expand = parse_expand(text)
+    return options
+
+
+# --- observations --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ObservationScope:
+    """Which observations a collection holds: of these datastreams (and one feature)."""
+
+    datastream_ids: tuple[int, ...]
+    feature_id: int | None = None
+
+
+def _observation(row: tuple[Any, ...]) -> Entity:
+    identifier, datastream_id, phenomenon_time, result, result_time, feature_id = row
+    return {"@iot.id": identifier, "phenomenonTime": iso(phenomenon_time),
+            "resultTime": iso(result_time), "result": result,
+            "_datastream": datastream_id, "_feature": feature_id}
+
+
+def _observation_where(scope: ObservationScope, options: Options,
+                       parameters: list[Any]) -> str:
+    ids = ", ".join(str(int(identifier)) for identifier in scope.datastream_ids)
+    clauses = [f"datastream_id IN ({ids})"]
+    if scope.feature_id is not None:
+        clauses.append(f"feature_id = {int(scope.feature_id)}")
+    if options.filter is not None:
+        clauses.append(to_sql(options.filter, OBSERVATION_COLUMNS, parameters))
+    return " AND ".join(clauses)
+
+
+def _days(options: Options) -> tuple[date | None, date | None]:
+    low, high = time_bounds(options.filter, "phenomenonTime")
+    return (low.astimezone(UTC).date() if low else None,
+            high.astimezone(UTC).date() if high else None)
+
+
+def observations_page(ctx: Context, scope: ObservationScope, options: Options
+                      ) -> tuple[list[Entity], int | None, bool]:
+    """One page of observations, the total if asked for, and whether more follow."""
+    scan = observation_store(ctx).scan(*_days(options)) if scope.datastream_ids else None
+    if scan is None:
+        return [], (0 if options.count else None), False
+    parameters: list[Any] = []
+    where = _observation_where(scope, options, parameters)
+    order = ", ".join(
+        f"{_observation_column(name)} {'DESC' if descending else 'ASC'}"
+        for name, descending in options.orderby) or "id"
+    connection = ctx.tables.connection()
+    connection.execute("SET parquet_metadata_cache = true")
+    rows = connection.execute(
+        f"SELECT id, datastream_id, phenomenon_time, result, result_time, feature_id "
+        f"FROM {scan} WHERE {where} ORDER BY {order}, id LIMIT ? OFFSET ?",
+        [*parameters, options.top + 1, options.skip]).fetchall()
+    total = None
+    if options.count:
+        total = int(connection.execute(f"SELECT count(*) FROM {scan} WHERE {where}",
+                                       parameters).fetchall()[0][0])
+    return [_observation(row) for row in rows[:options.top]], total, len(rows) > options.top
+
+
+def _observation_column(name: str) -> str:
+    column = OBSERVATION_COLUMNS.get(name)
+    if column is None:
+        raise InvalidInput(f"cannot order Observations by '{name}'", field="$orderby")
+    return column
+
+
+def observation_get(ctx: Context, graph: Graph, identifier: int) -> Entity:
+    datastream_id = identifier >> ID_TIME_BITS
+    moment = datetime.fromtimestamp((identifier & ((1 << ID_TIME_BITS) - 1)) / 1000, UTC)
+    scan = observation_store(ctx).scan(moment.date(), moment.date())
+    if datastream_id not in graph.sets["Datastreams"] or scan is None:
+        raise NotFound(f"no Observations({identifier})")
+    rows = ctx.tables.connection().execute(
+        f"SELECT id, datastream_id, phenomenon_time, result, result_time, feature_id "
+        f"FROM {scan} WHERE id = ?", [identifier]).fetchall()
+    if not rows:
+        raise NotFound(f"no Observations({identifier})")
+    return _observation(rows[0])
+
+
+# --- navigation ----------------------------------------------------------------------------
+
+Related = list[Entity] | ObservationScope | Entity | None
+
+
+def related(graph: Graph, set_name: str, entity: Entity, navigation: str) -> Related:
+    """What a navigation property of an entity leads to."""
+    identifier = entity["@iot.id"]
+    sets = graph.sets
+    datastreams = sets["Datastreams"].values()
+    match set_name, navigation:
+        case "Things", "Locations":
+            return [sets["Locations"][loc] for thing, loc in graph.thing_locations
+                    if thing == identifier and loc in sets["Locations"]]
+        case ("Things" | "Locations"), "HistoricalLocations":
+            return []
+        case "Things", "Datastreams":
+            return [d for d in datastreams if d["_thing"] == identifier]
+        case "Locations", "Things":
+            return [sets["Things"][thing] for thing, loc in graph.thing_locations
+                    if loc == identifier and thing in sets["Things"]]
+        case "Datastreams", "Thing":
+            return sets["Things"].get(entity["_thing"])
+        case "Datastreams", "Sensor":
+            return sets["Sensors"].get(entity["_sensor"])
+        case "Datastreams", "ObservedProperty":
+            return sets["ObservedProperties"].get(entity["_property"])
+        case "Datastreams", "Observations":
+            return ObservationScope((identifier,))
+        case "Sensors", "Datastreams":
+            return [d for d in datastreams if d["_sensor"] == identifier]
+        case "ObservedProperties", "Datastreams":
+            return [d for d in datastreams if d["_property"] == identifier]
+        case "FeaturesOfInterest", "Observations":
+            return ObservationScope(tuple(sets["Datastreams"]), identifier)
+        case "Observations", "Datastream":
+            return sets["Datastreams"].get(entity["_datastream"])
+        case "Observations", "FeatureOfInterest":
+            return sets["FeaturesOfInterest"].get(entity["_feature"])
+    raise NotFound(f"{set_name} have no {navigation}")
+
+
+# --- rendering -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Request:
+    ctx: Context
+    graph: Graph
+    root: str  # absolute URL of the service root, e.g. http://host/sta/v1.1
+    path: str  # absolute URL of the resource, for next links
+    params: Mapping[str, str]
+
+
+def self_link(request: Request, set_name: str, entity: Entity) -> str:
+    return f"{request.root}/{set_name}({entity['@iot.id']})"
+
+
+def render(request: Request, set_name: str, entity: Entity, options: Options) -> Entity:
+    entity_type = ENTITY_TYPES[set_name]
+    link = self_link(request, set_name, entity)
+    out: Entity = {"@iot.id": entity["@iot.id"], "@iot.selfLink": link}
+    out.update((name, entity.get(name)) for name in entity_type.properties)
+    out.update((f"{nav}@iot.navigationLink", f"{link}/{nav}") for nav in entity_type.navigation)
+    if options.select is not None:
+        wanted = set(options.select)
+        if "id" in wanted:
+            wanted.add("@iot.id")
+        out = {key: value for key, value in out.items()
+               if key in wanted or key.split("@iot.navigationLink")[0] in wanted}
+    for expand in options.expand:
+        out.update(_expanded(request, set_name, entity, expand))
+    return out
+
+
+def _expanded(request: Request, set_name: str, entity: Entity, expand: Expand) -> Entity:
+    navigation, _, deeper = expand.navigation.partition("/")
+    target = ENTITY_TYPES[set_name].navigation.get(navigation)
+    if target is None:
+        raise InvalidInput(f"{set_name} have no {navigation} to expand", field="$expand")
+    # In `A/B($top=1)` the options belong to B, the last step.
+    nested = Options(expand=[Expand(deeper, expand.options)]) if deeper \
+        else parse_options(expand.options)
+    value = related(request.graph, set_name, entity, navigation)
+    if value is None or (isinstance(value, dict)):
+        return {navigation: render(request, target, value, nested) if value else None}
+    page, total, _more = _page(request, value, nested)
+    out: Entity = {navigation: [render(request, target, item, nested) for item in page]}
+    if total is not None:
+        out[f"{navigation}@iot.count"] = total
+    return out
+
+
+def _sort_key(name: str) -> Any:
+    def key(entity: Entity) -> tuple[bool, Any]:
+        value = entity.get("@iot.id" if name in {"id", "@iot.id"} else name)
+        return (value is None, value if not isinstance(value, dict | list) else str(value))
+    return key
+
+
+def _page(request: Request, source: list[Entity] | ObservationScope, options: Options
+          ) -> tuple[list[Entity], int | None, bool]:
+    if isinstance(source, ObservationScope):
+        return observations_page(request.ctx, source, options)
+    items = source
+    if options.filter is not None:
+        items = [item for item in items if evaluate(options.filter, item)]
+    items = sorted(items, key=_sort_key("id"))
+    for name, descending in reversed(options.orderby):
+        try:
+            items = sorted(items, key=_sort_key(name), reverse=descending)
+        except TypeError:
+            raise InvalidInput(f"cannot order by '{name}'", field="$orderby") from None
+    end = options.skip + options.top
+    total = len(items) if options.count else None
+    return items[options.skip:end], total, end < len(items)
+
+
+def next_link(request: Request, options: Options) -> str:
+    params = dict(request.params)
+    params["$skip"] = str(options.skip + options.top)
+    params["$top"] = str(options.top)
+    query = urlencode(params, quote_via=quote, safe="$'(),/:")
+    return f"{request.path}?{query}"
+
+
+def collection(request: Request, set_name: str, source: list[Entity] | ObservationScope,
+               options: Options, ref: bool = False) -> Entity:
+    page, total, more = _page(request, source, options)
+    out: Entity = {}
+    if total is not None:
+        out["@iot.count"] = total
+    if ref:
+        out["value"] = [{"@iot.selfLink": self_link(request, set_name, item)} for item in page]
+    else:
+        out["value"] = [render(request, set_name, item, options) for item in page]
+    if more:
+        out["@iot.nextLink"] = next_link(request, options)
+    return out
+
+
+# --- resource paths ------------------------------------------------------------------------
+
+def service_root(root: str) -> Entity:
+    return {
+        "value": [{"name": name, "url": f"{root}/{name}"} for name in ENTITY_TYPES],
+        "serverSettings": {"conformance": CONFORMANCE},
+    }
+
+
+def _segments(path: str) -> list[tuple[str, int | None]]:
+    parsed = []
+    for segment in path.strip("/").split("/"):
+        match = SEGMENT.match(segment)
+        if match is None:
+            raise NotFound(f"no resource '{segment}'")
+        identifier = match.group("id")
+        parsed.append((match.group("name"),
+                       int(identifier.strip("'")) if identifier is not None else None))
+    return parsed
+
+
+def _entity_of_set(request: Request, set_name: str, identifier: int) -> Entity:
+    if set_name == "Observations":
+        return observation_get(request.ctx, request.graph, identifier)
+    return request.graph.get(set_name, identifier)
+
+
+def _pick(request: Request, set_name: str, source: list[Entity] | ObservationScope,
+          identifier: int) -> Entity:
+    if isinstance(source, ObservationScope):
+        entity = observation_get(request.ctx, request.graph, identifier)
+        if entity["_datastream"] not in source.datastream_ids or (
+                source.feature_id is not None and entity["_feature"] != source.feature_id):
+            raise NotFound(f"no {set_name}({identifier}) here")
+        return entity
+    for entity in source:
+        if entity["@iot.id"] == identifier:
+            return entity
+    raise NotFound(f"no {set_name}({identifier}) here")
+
+
+def sta_get(request: Request) -> Entity | str:
+    """Answer a GET on a resource path below the service root."""
+    segments = _segments(request.path.removeprefix(request.root))
+    options = parse_options(request.params)
+    name, identifier = segments[0]
+    if name not in ENTITY_TYPES:
+        raise NotFound(f"no entity set '{name}'")
+    set_name = name
+    entity: Entity | None = None
+    source: list[Entity] | ObservationScope
+    if set_name == "Observations":
+        source = ObservationScope(tuple(request.graph.sets["Datastreams"]))
+    else:
+        source = list(request.graph.sets[set_name].values())
+    if identifier is not None:
+        entity = _entity_of_set(request, set_name, identifier)
+    for position, (name, identifier) in enumerate(segments[1:], start=1):
+        last = position == len(segments) - 1
+        if name == "$ref" and last:
+            if entity is not None:
+                return {"@iot.selfLink": self_link(request, set_name, entity)}
+            return collection(request, set_name, source, options, ref=True)
+        if entity is None:
+            raise NotFound(f"no resource '{name}' here")
+        entity_type = ENTITY_TYPES[set_name]
+        if name in entity_type.navigation:
+            value = related(request.graph, set_name, entity, name)
+            set_name = entity_type.navigation[name]
+            if name in TO_ONE:
+                if value is None or identifier is not None:
+                    raise NotFound(f"no {name} here")
+                entity = value  # type: ignore[assignment]
+            else:
+                source = value  # type: ignore[assignment]
+                entity = _pick(request, set_name, source, identifier) if identifier else None
+            continue
+        if name in entity_type.properties and identifier is None:
+            return _property(segments[position + 1:], name, entity.get(name))
+        raise NotFound(f"{set_name} have no '{name}'")
+    if entity is not None:
+        return render(request, set_name, entity, options)
+    return collection(request, set_name, source, options)
+
+
+def _property(rest: list[tuple[str, int | None]], name: str, value: Any) -> Entity | str:
+    if not rest:
+        return {name: value}
+    if rest == [("$value", None)]:
+        if value is None:
+            raise NotFound(f"{name} has no value")
+        return value if isinstance(value, str) else json.dumps(value)
+    raise NotFound("nothing below a property but $value")
