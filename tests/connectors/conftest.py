@@ -13,6 +13,11 @@ from typing import Any
 
 import pytest
 
+from bylab.auth import actions as accounts
+from bylab.catalog.metadata import DatasetMetadata
+from bylab.catalog.publish import dataset_create
+from bylab.core import Context
+
 from tests.conftest import TEST_DATA
 
 CONNECTOR_DATA = TEST_DATA / "connectors"
@@ -91,3 +96,26 @@ def recorded_server() -> Iterator[RecordedServer]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def sta_page(values: list[dict[str, Any]], next_link: str | None = None) -> dict[str, Any]:
+    """A SensorThings collection answer."""
+    return {"value": values, **({"@iot.nextLink": next_link} if next_link else {})}
+
+
+def serve_sta_station(server: RecordedServer, root: str) -> None:
+    """SensorThings answers written by hand in the protocol's shapes: Thing 1 "Valand" with
+    its PM2.5 Datastream 5 (the tests serve its Observations)."""
+    server.serve(f"{root}/Things", sta_page([{"@iot.id": 1, "name": "Valand", "Locations": []}]))
+    server.serve(f"{root}/Things(1)/Datastreams", sta_page([{
+        "@iot.id": 5, "name": "PM2.5", "unitOfMeasurement": {"name": "µg/m³", "symbol": "µg/m³"},
+        "Sensor": {"name": "monitor"}, "ObservedProperty": {"name": "PM2.5"}}]))
+
+
+def organisations_and_a_taken_name(ctx: Context) -> None:
+    """Organisations molde (harvesting) and acme, whose local dataset holds the name the
+    remote package "population" would get under the prefix "stavanger"."""
+    accounts.organisation_create(ctx, "molde", "Molde kommune")
+    accounts.organisation_create(ctx, "acme", "Acme AS")
+    dataset_create(ctx, DatasetMetadata(name="stavanger-population", title={"en": "Taken"},
+                                        organisation="acme"))

@@ -21,6 +21,7 @@ from bylab.errors import NotFound
 from bylab.testing.backends import embedded_instance
 from bylab.testing.server import running_server
 from tests.conftest import TEST_DATA
+from tests.connectors.conftest import organisations_and_a_taken_name
 
 AIR_QUALITY = TEST_DATA / "catalog" / "no_air_quality_valand_hourly.csv"
 POPULATION = TEST_DATA / "catalog" / "no_population_molde_region_cp1252.csv"
@@ -51,11 +52,7 @@ def test_harvest_a_ckan_portal(embedded: Bylab, remote: Bylab,
                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ckan_harvest, "PAGE_SIZE", 2)  # three pages for four-odd packages
     ctx = embedded.system_context()
-    accounts.organisation_create(ctx, "molde", "Molde kommune")
-    accounts.organisation_create(ctx, "acme", "Acme AS")
-    # A local dataset of another organisation holds the name one package would get.
-    dataset_create(ctx, DatasetMetadata(name="stavanger-population", title={"en": "Taken"},
-                                        organisation="acme"))
+    organisations_and_a_taken_name(ctx)
     with running_server(remote) as url:
         source_create(ctx, SourceInput(
             name="stavanger-portal", kind="ckan", url=url, organisation="molde",

@@ -8,7 +8,6 @@ import csv
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote
 
 import pytest
@@ -36,7 +35,7 @@ from bylab.sensors.store import observation_table
 from bylab.testing.backends import embedded_instance
 from bylab.testing.server import running_server
 from tests.conftest import TEST_DATA
-from tests.connectors.conftest import RecordedServer
+from tests.connectors.conftest import RecordedServer, serve_sta_station, sta_page
 
 VALAND = TEST_DATA / "catalog" / "no_air_quality_valand_hourly.csv"
 
@@ -109,13 +108,6 @@ def test_harvest_a_sensorthings_server_incrementally(
     assert list(state) == [str(remote_datastream)]
 
 
-def _page(observations: list[dict[str, Any]], next_link: str | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"value": observations}
-    if next_link:
-        body["@iot.nextLink"] = next_link
-    return body
-
-
 def test_server_that_stops_answering_halfway(embedded: Bylab,
                                              recorded_server: RecordedServer) -> None:
     # SensorThings answers written here by hand, in the protocol's shapes, carrying the first
@@ -123,16 +115,12 @@ def test_server_that_stops_answering_halfway(embedded: Bylab,
     ctx = embedded.system_context()
     accounts.organisation_create(ctx, "stavanger", "Stavanger kommune")
     root = "/sta/v1.1"
-    recorded_server.serve(f"{root}/Things", _page([{"@iot.id": 1, "name": "Valand",
-                                                    "Locations": []}]))
-    recorded_server.serve(f"{root}/Things(1)/Datastreams", _page([{
-        "@iot.id": 5, "name": "PM2.5", "unitOfMeasurement": {"name": "µg/m³", "symbol": "µg/m³"},
-        "Sensor": {"name": "monitor"}, "ObservedProperty": {"name": "PM2.5"}}]))
+    serve_sta_station(recorded_server, root)
     first_page = [{"@iot.id": 1, "phenomenonTime": "2016-12-31T23:00:00Z", "result": 21.4},
                   {"@iot.id": 2, "phenomenonTime": "2017-01-01T00:00:00Z", "result": "5,3"},
                   {"@iot.id": 3, "phenomenonTime": "2017-01-01T01:00:00Z", "result": 6.7}]
     recorded_server.serve(f"{root}/Datastreams(5)/Observations",
-                          _page(first_page, f"{recorded_server.base_url}{root}/gone"))
+                          sta_page(first_page, f"{recorded_server.base_url}{root}/gone"))
     source_create(ctx, SourceInput(name="flaky", kind="sta",
                                    url=f"{recorded_server.base_url}{root}",
                                    organisation="stavanger", dataset="flaky"))
@@ -146,7 +134,7 @@ def test_server_that_stops_answering_halfway(embedded: Bylab,
     assert "not a finite number: '5,3'" in letter.reason
     assert source_get(ctx, "flaky").state == {"5": "2017-01-01T01:00:00Z"}
 
-    recorded_server.serve(f"{root}/Datastreams(5)/Observations", _page([
+    recorded_server.serve(f"{root}/Datastreams(5)/Observations", sta_page([
         {"@iot.id": 4, "phenomenonTime": "2017-01-01T02:00:00Z", "result": 5.3}]))
     resumed = source_run(ctx, "flaky")
     assert (resumed.status, resumed.rows_read, resumed.rows_stored) == (RunStatus.STORED, 1, 1)

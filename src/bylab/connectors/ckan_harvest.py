@@ -28,7 +28,7 @@ from bylab.connectors.pxweb import network_errors
 from bylab.core import Context
 from bylab.errors import BylabError, InvalidInput, NotFound, TooLarge, invalid_input_from
 
-__all__ = ["CkanHarvest", "CkanReport", "harvest_ckan"]
+__all__ = ["CkanHarvest", "CkanReport", "harvest_ckan", "harvest_ckan_package"]
 
 PAGE_SIZE = 100
 TIMEOUT_S = 60.0
@@ -91,8 +91,7 @@ def harvest_ckan(ctx: Context, harvest: CkanHarvest, progress: PackageProgress |
         for name in names:
             report.packages_read += 1
             try:
-                package = _action(client, portal, "package_show", {"id": name})
-                outcome = _import_package(ctx, client, portal, package, harvest, organisation_id)
+                outcome = _harvest_package(ctx, client, portal, name, harvest, organisation_id)
                 getattr(report, outcome).append(_local_name(harvest, name))
             except BylabError as error:
                 report.rejected.append(RejectedRecord(
@@ -101,6 +100,22 @@ def harvest_ckan(ctx: Context, harvest: CkanHarvest, progress: PackageProgress |
             if progress:
                 progress(report.packages_read, total)
     return report
+
+
+def harvest_ckan_package(ctx: Context, harvest: CkanHarvest, name: str) -> str:
+    """Import one package again (a replayed dead letter): "created", "updated" or
+    "unchanged"; raises why it still cannot be imported."""
+    portal = harvest.portal_url.rstrip("/")
+    with ctx.db.session() as session:
+        organisation_id = organisation_get(session, harvest.organisation).id
+    with httpx.Client(timeout=TIMEOUT_S, follow_redirects=True) as client:
+        return _harvest_package(ctx, client, portal, name, harvest, organisation_id)
+
+
+def _harvest_package(ctx: Context, client: httpx.Client, portal: str, name: str,
+                     harvest: CkanHarvest, organisation_id: str) -> str:
+    package = _action(client, portal, "package_show", {"id": name})
+    return _import_package(ctx, client, portal, package, harvest, organisation_id)
 
 
 def _package_names(client: httpx.Client, portal: str, harvest: CkanHarvest

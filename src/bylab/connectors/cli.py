@@ -1,6 +1,6 @@
 """`bylab harvest ...`: fetch a PxWeb table or import a saved JSON-stat / PX file into a
 dataset; manage saved sources (`bylab harvest source add|list|show|run|runs|dead-letters|
-delete`) and run the scheduled ones that are due (`bylab harvest run-due`).
+replay|delete`) and run the scheduled ones that are due (`bylab harvest run-due`).
 
 Runs as the system actor on the configured data dir, like `bylab dataset`.
 """
@@ -27,6 +27,7 @@ from bylab.connectors.harvest import (
 )
 from bylab.connectors.models import HarvestRun, RunStatus, SourceKind
 from bylab.connectors.pxweb import PxWebSource, ResponseFormat, selections_from_query
+from bylab.connectors.replay import dead_letters_replay
 from bylab.connectors.sources import (
     SourceInput,
     dead_letters,
@@ -212,8 +213,27 @@ def source_runs_command(
 def source_dead_letters(run_id: str) -> None:
     """What a run could not store (JSON lines: location, reason, payload)."""
     for letter in dead_letters(_system_context(), run_id):
-        typer.echo(json.dumps({"location": letter.location, "reason": letter.reason,
-                               "payload": letter.payload}, ensure_ascii=False))
+        typer.echo(json.dumps({"id": letter.id, "location": letter.location,
+                               "reason": letter.reason, "payload": letter.payload,
+                               "replayed_at": letter.replayed_at and
+                               letter.replayed_at.isoformat(),
+                               "replayed_by": letter.replayed_by}, ensure_ascii=False))
+
+
+@source_app.command("replay")
+def source_replay(
+    run_id: str,
+    letter: Annotated[str | None, typer.Option(help="Replay only this dead letter (id)")] = None,
+    value: Annotated[str | None, typer.Option(
+        help="The corrected value of its cell or observation result (JSON, e.g. 5.3)")] = None,
+) -> None:
+    """Replay a run's dead letters once their cause is fixed: those that now succeed are
+    stored and marked replayed; the others keep their reason, updated."""
+    with console.status("replaying dead letters …"):
+        report = dead_letters_replay(_system_context(), run_id, letter, value)
+    typer.echo(report.summary())
+    if report.still_failing:
+        raise typer.Exit(1)
 
 
 @source_app.command("delete")

@@ -91,3 +91,7 @@ class HarvestDeadLetter(Base):
     reason: Mapped[str] = mapped_column(Text)
     payload: Mapped[dict[str, Any]] = mapped_column(JsonColumn, default=dict)
     created: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when a replay stored it; a replay that fails again updates reason and tried_at.
+    replayed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    replayed_by: Mapped[str] = mapped_column(String(100), default="")
+    tried_at: Mapped[datetime | None] = mapped_column(nullable=True)

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
@@ -17,6 +17,7 @@ from bylab.auth.actions import organisation_list, organisation_show
 from bylab.catalog.metadata import LICENCES
 from bylab.catalog.models import Visibility
 from bylab.connectors.models import HarvestDeadLetter, HarvestRun, HarvestSource, SourceKind
+from bylab.connectors.replay import dead_letters_replay
 from bylab.connectors.sources import (
     SourceInput,
     dead_letters,
@@ -83,10 +84,14 @@ class RunOut(BaseModel):
 
 
 class DeadLetterOut(BaseModel):
+    id: str
     location: str
     reason: str
     payload: dict[str, Any]
     created: datetime
+    replayed_at: datetime | None
+    replayed_by: str
+    tried_at: datetime | None
 
     @classmethod
     def of(cls, letter: HarvestDeadLetter) -> DeadLetterOut:
@@ -143,6 +148,34 @@ def api_source_runs(ctx: ContextDep, name_or_id: str, limit: int = 50) -> list[R
 def api_dead_letters(ctx: ContextDep, run_id: str) -> list[DeadLetterOut]:
     """Rows, cells or packages the run could not store, with the reason."""
     return [DeadLetterOut.of(letter) for letter in dead_letters(ctx, run_id)]
+
+
+class ReplayIn(BaseModel):
+    letter: str | None = Field(default=None, description="Replay only this dead letter (id)")
+    value: str | None = Field(default=None, description="The corrected value of its cell or "
+                              "observation result (JSON text, e.g. 5.3)")
+
+
+class ReplayOut(BaseModel):
+    run_id: str
+    source: str
+    replayed: list[str]
+    still_failing: list[str]
+    version: int | None
+    summary: str
+
+
+@router.post("/api/harvest/runs/{run_id}/dead-letters/replay")
+def api_dead_letters_replay(request: Request, ctx: ContextDep, run_id: str,
+                            body: ReplayIn | None = None) -> ReplayOut:
+    """Replay the run's dead letters (or one) once their cause is fixed: those that now
+    succeed are stored and marked replayed; the others keep their reason, updated."""
+    check_csrf(request, None)
+    body = body or ReplayIn()
+    report = dead_letters_replay(ctx, run_id, body.letter, body.value)
+    return ReplayOut(run_id=report.run_id, source=report.source, replayed=report.replayed,
+                     still_failing=report.still_failing, version=report.version,
+                     summary=report.summary())
 
 
 # --- pages ---------------------------------------------------------------------------------
@@ -264,6 +297,15 @@ async def source_run_submit(request: Request, ctx: ContextDep, name: str) -> Res
     check_csrf(request, str(form.get("csrf_token", "")))
     await run_in_threadpool(source_run, ctx, name)
     return RedirectResponse(f"/harvest/{name}", status_code=303)
+
+
+@router.post("/harvest/runs/{run_id}/replay", response_class=HTMLResponse)
+async def dead_letters_replay_submit(request: Request, ctx: ContextDep, run_id: str
+                                     ) -> Response:
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token", "")))
+    report = await run_in_threadpool(dead_letters_replay, ctx, run_id)
+    return RedirectResponse(f"/harvest/{report.source}", status_code=303)
 
 
 @router.post("/harvest/{name}/delete", response_class=HTMLResponse)

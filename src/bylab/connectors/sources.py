@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from bylab.auth.actions import check_name, organisation_get
 from bylab.catalog.metadata import LICENCES
 from bylab.catalog.models import Dataset, Visibility
+from bylab.catalog.publish import dataset_share_set
 from bylab.connectors.ckan_harvest import CkanHarvest, harvest_ckan
 from bylab.connectors.harvest import (
     HarvestReport,
@@ -85,8 +86,7 @@ class SourceInput(BaseModel):
     title: str = Field(default="", description="Dataset title (default: the table's label)")
     visibility: Visibility = Field(
         default=Visibility.PRIVATE,
-        description="Who may see the dataset: set when the first run creates it (CKAN: kept "
-        "in step on every run)")
+        description="Who may see the dataset: kept in step on every run")
     licence_id: str = "CC-BY-4.0"
     country: str = Field(default="", description="NO or SE: link region codes to places "
                          "(default: from the statistics office's host)")
@@ -319,6 +319,9 @@ def source_run(ctx: Context, name_or_id: str, trigger: str = "manual",
         session.add_all(HarvestDeadLetter(run_id=run.id, location=location[:500], reason=reason,
                                           payload=payload)
                         for location, reason, payload in outcome.rejected)
+        for location, reason, _ in outcome.rejected:
+            log.warning("harvest dead letter: source=%s run=%s position=%s reason=%s",
+                        source.name, run.id, location, reason)
         stored_source = session.get(HarvestSource, source.id)
         if stored_source is not None and outcome.variables and not stored_source.known_variables:
             stored_source.known_variables = outcome.variables
@@ -354,7 +357,17 @@ def _execute(ctx: Context, source: HarvestSource, progress: Progress | None) -> 
                                expected_variables=source.known_variables)
     else:
         report = _harvest_document(ctx, source, target, country, progress)
+    _keep_visibility(ctx, source)
     return _table_outcome(report)
+
+
+def _keep_visibility(ctx: Context, source: HarvestSource) -> None:
+    """The source's visibility is the dataset's on every run, not only the first."""
+    with ctx.db.session() as session:
+        visibility = session.scalar(select(Dataset.visibility)
+                                    .where(Dataset.name == source.dataset_name))
+    if visibility is not None and visibility != source.visibility:
+        dataset_share_set(ctx, source.dataset_name, Visibility(source.visibility), [])
 
 
 def _check_dataset_owner(ctx: Context, source: HarvestSource) -> None:

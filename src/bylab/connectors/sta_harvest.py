@@ -26,7 +26,7 @@ from bylab.sensors.actions import Unit, datastream_create, observations_store, t
 from bylab.sensors.models import Datastream, SensorVisibility, Thing
 from bylab.sensors.store import observation_table
 
-__all__ = ["StaHarvest", "StaReport", "harvest_sta"]
+__all__ = ["StaHarvest", "StaReport", "harvest_sta", "store_observation"]
 
 TIMEOUT_S = 60.0
 PAGE_SIZE = 1000
@@ -179,7 +179,7 @@ def _observations(ctx: Context, client: httpx.Client, datastream_url: str, top: 
                 report.rejected.append(RejectedRecord(
                     location=f"Datastreams({remote_id}) Observations"
                              f"({observation.get('@iot.id')})",
-                    reason=problem, payload={"observation": observation}))
+                    reason=problem, payload={"datastream": remote_id, "observation": observation}))
                 continue
             times.append(moment)
             results.append(result)
@@ -207,3 +207,20 @@ def _reading(observation: dict[str, Any]) -> tuple[int, float, str | None]:
             result):
         return 0, 0.0, f"result is not a finite number: {str(result)[:40]!r}"
     return int(moment.timestamp() * 1000), float(result), None
+
+
+def store_observation(ctx: Context, prefix: str, remote_datastream_id: str,
+                      observation: dict[str, Any]) -> int:
+    """Store one observation set aside earlier (a replayed dead letter) in the local
+    Datastream harvested from ``remote_datastream_id``; returns 1 when new, 0 when it was
+    stored already. Raises why it still cannot be stored."""
+    key = f"{prefix}/{remote_datastream_id}"[:200]
+    with ctx.db.session() as session:
+        local_id = session.scalar(select(Datastream.id).where(Datastream.key == key))
+    if local_id is None:
+        raise InvalidInput(f"no harvested datastream '{key}'", field="datastream")
+    moment, result, problem = _reading(observation)
+    if problem:
+        raise InvalidInput(problem, field="observation")
+    return observations_store(ctx.bylab.system_context(),
+                              observation_table([local_id], [moment], [result]))

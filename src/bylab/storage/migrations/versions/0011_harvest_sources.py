@@ -81,6 +81,9 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("payload", _JSON, nullable=False),
         sa.Column("created", _WHEN, nullable=False),
+        sa.Column("replayed_at", _WHEN, nullable=True),
+        sa.Column("replayed_by", sa.String(length=100), nullable=False),
+        sa.Column("tried_at", _WHEN, nullable=True),
         sa.ForeignKeyConstraint(
             ["run_id"], ["harvest_runs.id"],
             name=op.f("fk_harvest_dead_letters_run_id_harvest_runs"), ondelete="CASCADE"),
