@@ -4,8 +4,12 @@ and turns the rows into value records with provenance, or missing records with a
 
 from __future__ import annotations
 
+import gc
 import re
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,14 +23,13 @@ from bylab.core import Context
 from bylab.errors import InvalidInput, NotFound
 from bylab.indicators.compile import (
     BoundSource,
-    CompiledKpi,
     compile_kpi,
     filter_conditions,
     quote,
 )
 from bylab.indicators.mergers import apply_place_changes
 from bylab.indicators.models import ValueStatus
-from bylab.indicators.provenance import describe_row
+from bylab.indicators.provenance import RowDescriber
 from bylab.indicators.specs import CountryMapping, Definition, SourceSpec, check_input_units
 from bylab.places.models import Place
 from bylab.places.queries import valid_on_clause
@@ -66,7 +69,6 @@ class BoundInput:
     keys_by_place: list[dict[str, list[str]]]  # per source: place id -> source key values
     lookup_datasets: list[DatasetRef] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-    where_parts: dict[int, Any] = field(default_factory=dict)  # per source, for provenance
 
 
 @dataclass
@@ -251,14 +253,13 @@ def compute_country(binder: Binder, definition: Definition, mapping: CountryMapp
                            {name: item.sources for name, item in bound.items()},
                            ONLY_PLACES if only_places else None)
     report.queries[f"{definition.code} {mapping.country}"] = compiled.sql
-    rows = binder.query(compiled.sql)
-    return [_record(compiled, bound, row) for row in rows]
+    describer = RowDescriber(compiled, bound)
+    return [_record(describer, row) for row in binder.query(compiled.sql)]
 
 
-def _record(compiled: CompiledKpi, bound: dict[str, BoundInput],
-            row: dict[str, Any]) -> ValueRecord:
-    definition = compiled.definition
-    described = describe_row(compiled, bound, row)
+def _record(describer: RowDescriber, row: dict[str, Any]) -> ValueRecord:
+    definition = describer.compiled.definition
+    described = describer.describe(row)
     status = ValueStatus.COMPUTED if row["result"] is not None else ValueStatus.MISSING
     return ValueRecord(
         kpi_code=definition.code, place_id=row["place_id"], period=row["period"],
@@ -290,7 +291,7 @@ def compute_records(ctx: Context, definitions: dict[str, Definition],
     started = time.perf_counter()
     report = ComputeReport()
     records: list[ValueRecord] = []
-    with ctx.db.session() as session:
+    with gc_paused(), ctx.db.session() as session:
         binder = open_binder(ctx, session)
         try:
             if place_ids is not None:
@@ -306,6 +307,29 @@ def compute_records(ctx: Context, definitions: dict[str, Definition],
     _count(report, records)
     report.seconds = time.perf_counter() - started
     return records, report
+
+
+_gc_lock = threading.Lock()
+_gc_pauses = [0, False]  # pauses under way; whether collection was enabled before the first
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while building many small objects that all stay alive
+    (value records, their provenance): its passes found nothing to free and took a third of
+    a full recompute. Counted, so overlapping computes in threads restore it only once."""
+    with _gc_lock:
+        if _gc_pauses[0] == 0:
+            _gc_pauses[1] = gc.isenabled()
+            gc.disable()
+        _gc_pauses[0] += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pauses[0] -= 1
+            if _gc_pauses[0] == 0 and _gc_pauses[1]:
+                gc.enable()
 
 
 def _count(report: ComputeReport, records: list[ValueRecord]) -> None:

@@ -23,33 +23,51 @@ class DescribedRow:
     provenance: dict[str, Any]
 
 
-def describe_row(compiled: CompiledKpi, bound: dict[str, BoundInput],
-                 row: dict[str, Any]) -> DescribedRow:
-    definition = compiled.definition
-    inputs, problems, notes, dataset_ids = [], [], [], set()
-    for name in compiled.inputs:
-        item = bound[name]
-        values = {key: row[f"{name}__{key}"] for key in
-                  ("input_period", "value", "row_count", "value_count", "expected_count")}
-        problem = _input_problem(compiled, name, item, values, row)
-        if problem:
-            problems.append(problem)
-        notes += _period_note(compiled, name, values, row["period"])
-        inputs.append(_input_provenance(name, item, values, row["place_id"], definition
-                                        .inputs[name].unit))
-        dataset_ids |= {dataset.id for dataset in item.datasets if dataset is not None}
-        dataset_ids |= {dataset.id for dataset in item.lookup_datasets}
-    if not problems and row["result"] is None:
-        problems.append("the formula has no value for these inputs (division by zero)")
-    provenance = {
-        "definition": {"file": definition.file, "sha256": definition.sha256,
-                       "method": definition.method.value, "formula": definition.formula},
-        "country": compiled.country,
-        "inputs": inputs,
-        "notes": notes,
-    }
-    provenance["inputs_sha256"] = inputs_digest(provenance)
-    return DescribedRow("; ".join(problems), sorted(dataset_ids), provenance)
+class RowDescriber:
+    """Describes the result rows of one compiled KPI query. Everything the rows have in
+    common (the definition, the datasets, each source's WHERE clause but for the place and
+    period) is worked out once here, so describing a row only fills in what varies."""
+
+    def __init__(self, compiled: CompiledKpi, bound: dict[str, BoundInput]):
+        definition = compiled.definition
+        self.compiled, self.bound = compiled, bound
+        self.definition = {"file": definition.file, "sha256": definition.sha256,
+                           "method": definition.method.value, "formula": definition.formula}
+        self.head = f"{definition.sha256} {definition.formula} {compiled.country}"
+        self.inputs = [_InputPlan(name, bound[name], definition.inputs[name].unit,
+                                  name in compiled.static_inputs)
+                       for name in compiled.inputs]
+        self.dataset_ids = sorted(
+            {dataset.id for name in compiled.inputs for dataset in bound[name].datasets
+             if dataset is not None}
+            | {dataset.id for name in compiled.inputs
+               for dataset in bound[name].lookup_datasets})
+
+    def describe(self, row: dict[str, Any]) -> DescribedRow:
+        place_id, period = row["place_id"], row["period"]
+        inputs, problems, notes, lines = [], [], [], [self.head]
+        for plan in self.inputs:
+            used, value, rows, present, expected = [row[column] for column in plan.columns]
+            if value is None:
+                values = dict(zip(_VALUE_KEYS, (used, value, rows, present, expected),
+                                  strict=True))
+                problem = _input_problem(self.compiled, plan.name, plan.item, values, row)
+                if problem:
+                    problems.append(problem)
+            if not plan.static and used is not None and used != period:
+                notes.append(f"{plan.name} from {used} used for {period} (latest not newer "
+                             "than the period)")
+            lines.append(f"{plan.name}={value!r} {used} {rows} {present} {expected}")
+            inputs.append({"variable": plan.name, "value": value, "unit": plan.unit,
+                           "period": used, "rows": rows, "values": present,
+                           "expected": expected,
+                           "sources": plan.sources_of(place_id, used, lines)})
+        if not problems and row["result"] is None:
+            problems.append("the formula has no value for these inputs (division by zero)")
+        provenance = {"definition": dict(self.definition), "country": self.compiled.country,
+                      "inputs": inputs, "notes": notes,
+                      "inputs_sha256": hashlib.sha256("\n".join(lines).encode()).hexdigest()}
+        return DescribedRow("; ".join(problems), list(self.dataset_ids), provenance)
 
 
 def inputs_digest(provenance: dict[str, Any]) -> str:
@@ -68,14 +86,6 @@ def inputs_digest(provenance: dict[str, Any]) -> str:
                          f"{source.get('place_id')} {lookup.get('dataset_id')} "
                          f"{lookup.get('version')}")
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
-
-
-def _period_note(compiled: CompiledKpi, name: str, values: dict[str, Any],
-                 period: str) -> list[str]:
-    used = values["input_period"]
-    if name in compiled.static_inputs or used is None or used == period:
-        return []
-    return [f"{name} from {used} used for {period} (latest not newer than the period)"]
 
 
 def _input_problem(compiled: CompiledKpi, name: str, item: BoundInput,
@@ -124,28 +134,80 @@ def _dataset_label(item: BoundInput, index: int) -> str:
     return f"{dataset.name} v{dataset.version}"
 
 
-def _input_provenance(name: str, item: BoundInput, values: dict[str, Any], place_id: str,
-                      unit: str) -> dict[str, Any]:
-    sources = []
-    for index, source in enumerate(item.sources):
-        spec, dataset = source.spec, item.datasets[index]
+_VALUE_KEYS = ("input_period", "value", "row_count", "value_count", "expected_count")
+
+
+class _InputPlan:
+    """One input variable of a compiled KPI: its result columns and, per source, what its
+    provenance entry and digest line hold for every row."""
+
+    def __init__(self, name: str, item: BoundInput, unit: str, static: bool):
+        self.name, self.item, self.unit, self.static = name, item, unit, static
+        self.columns = [f"{name}__{key}" for key in _VALUE_KEYS]
+        self.sources = [_SourcePlan(item, index) for index in range(len(item.sources))]
+
+    def sources_of(self, place_id: str, period: str | None,
+                   lines: list[str]) -> list[dict[str, Any]]:
+        """The input's source entries; appends their lines of ``inputs_digest`` to ``lines``
+        (the same text ``inputs_digest`` builds from the entries)."""
+        sources = []
+        for plan in self.sources:
+            source = plan.entry(place_id, period, lines)
+            if source is not None:
+                sources.append(source)
+        return sources
+
+
+class _SourcePlan:
+    """One source of an input: the constant part of its provenance entry and a cache of the
+    place part of its WHERE clause."""
+
+    def __init__(self, item: BoundInput, index: int):
+        spec, dataset = item.sources[index].spec, item.datasets[index]
+        self.spec, self.dataset = spec, dataset
+        self.keys_by_place = item.keys_by_place[index]
+        self.lookup = _lookup_of(item, spec)
+        found = self.lookup.get("place_lookup", {})
+        self.lookup_line = f"{found.get('dataset_id')} {found.get('version')}"
+        self.parts = _where_parts(spec) if spec.places is None else None
+        self.place_where: dict[str, str | None] = {}
+        self.period_where: dict[str | None, str] = {}
+
+    def entry(self, place_id: str, period: str | None,
+              lines: list[str]) -> dict[str, Any] | None:
+        spec = self.spec
         if spec.places is not None:
-            sources.append({"places": spec.places.attribute, "place_id": place_id,
-                            "note": spec.places.note})
-            continue
-        if index not in item.where_parts:
-            item.where_parts[index] = _where_parts(spec)
-        where = _rows_where(item.where_parts[index], item.keys_by_place[index], place_id,
-                            values["input_period"])
-        if dataset is None or where is None:
-            continue
-        sources.append({"dataset": dataset.name, "dataset_id": dataset.id,
-                        "version": dataset.version, "where": where, "note": spec.note,
-                        **_lookup_of(item, spec)})
-    return {"variable": name, "value": values["value"], "unit": unit,
-            "period": values["input_period"], "rows": values["row_count"],
-            "values": values["value_count"], "expected": values["expected_count"],
-            "sources": sources}
+            lines.append(f"None None None {spec.places.attribute} {place_id} None None")
+            return {"places": spec.places.attribute, "place_id": place_id,
+                    "note": spec.places.note}
+        if self.dataset is None:
+            return None
+        where = self._where(place_id, period)
+        if where is None:
+            return None
+        lines.append(f"{self.dataset.id} {self.dataset.version} {where} None None "
+                     f"{self.lookup_line}")
+        source = {"dataset": self.dataset.name, "dataset_id": self.dataset.id,
+                  "version": self.dataset.version, "where": where, "note": spec.note}
+        if self.lookup:
+            source["place_lookup"] = dict(self.lookup["place_lookup"])
+        return source
+
+    def _where(self, place_id: str, period: str | None) -> str | None:
+        """The WHERE clause selecting exactly the source rows that fed this place and
+        period."""
+        parts = self.parts
+        assert parts is not None
+        if place_id not in self.place_where:
+            self.place_where[place_id] = _place_where(parts, self.keys_by_place, place_id)
+        where = self.place_where[place_id]
+        if where is None:
+            return None
+        if period not in self.period_where:
+            self.period_where[period] = (
+                f" AND {parts.period} = {sql_string(period)}{parts.filters}"
+                if parts.period is not None and period is not None else parts.filters)
+        return where + self.period_where[period]
 
 
 def _lookup_of(item: BoundInput, spec: SourceSpec) -> dict[str, Any]:
@@ -180,9 +242,9 @@ def _where_parts(spec: SourceSpec) -> WhereParts:
                       bool(rule.by_name or rule.lookup), prefix, suffix, period, filters)
 
 
-def _rows_where(parts: WhereParts, keys_by_place: dict[str, list[str]], place_id: str,
-                period: str | None) -> str | None:
-    """The WHERE clause selecting exactly the source rows that fed this place and period."""
+def _place_where(parts: WhereParts, keys_by_place: dict[str, list[str]],
+                 place_id: str) -> str | None:
+    """The place condition of a WHERE clause (None: no source rows for the place)."""
     if parts.by_keys:
         keys = keys_by_place.get(place_id)
         if not keys:
@@ -191,7 +253,4 @@ def _rows_where(parts: WhereParts, keys_by_place: dict[str, list[str]], place_id
         if not (place_id.startswith(parts.prefix) and place_id.endswith(parts.suffix)):
             return None
         keys = [place_id[len(parts.prefix):len(place_id) - len(parts.suffix) or None]]
-    where = f"{parts.key_column} IN ({', '.join(sql_string(key) for key in keys)})"
-    if parts.period is not None and period is not None:
-        where += f" AND {parts.period} = {sql_string(period)}"
-    return where + parts.filters
+    return f"{parts.key_column} IN ({', '.join(sql_string(key) for key in keys)})"
