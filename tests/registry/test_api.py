@@ -138,3 +138,21 @@ def test_editor_updates_a_project_and_a_challenge(api: httpx.Client, mia_token: 
     changed = api.put("/api/challenges/test-update", headers=auth, json={
         "title": {"en": "Leaks"}, "kpi_codes": ["EC: ICT: WS: 1C"], "domains": ["water"]})
     assert changed.status_code == 200 and changed.json()["kpi_codes"] == ["EC: ICT: WS: 1C"]
+
+
+def test_editor_updates_a_solution(api: httpx.Client, mia_token: str) -> None:
+    auth = {"Authorization": f"Bearer {mia_token}"}
+    created = api.post("/api/solutions", headers=auth, json={
+        "organisation": "molde", "name": "test-offer", "title": {"en": "Leak finder"}})
+    assert created.status_code == 201, created.text
+    body = {"title": {"en": "Leak finder", "pl": "Wykrywacz wycieków"},
+            "technologies": ["iot_sensors"], "project_ids": ["smart-molde-programme"]}
+    assert api.put("/api/solutions/test-offer", json=body).status_code == 403
+    changed = api.put("/api/solutions/test-offer", headers=auth, json=body)
+    assert changed.status_code == 200, changed.text
+    assert api.get("/api/solutions/test-offer").json()["title"] == body["title"]
+    bad = api.put("/api/solutions/test-offer", headers=auth,
+                  json={**body, "project_ids": ["no-such"]})
+    assert bad.status_code == 404 and bad.json()["error"]["field"] == "project"
+    found = api.get("/api/search", params={"q": "wykrywacz", "type": "solution"}).json()
+    assert [hit["name"] for hit in found] == ["test-offer"]

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bylab.app import create_app
@@ -20,6 +21,7 @@ from bylab.auth import actions as accounts
 from bylab.auth.models import Role
 from bylab.core import Bylab
 from bylab.registry.cli import app as registry_cli
+from bylab.registry.models import Notification
 from bylab.registry.seed import registry_seed
 from bylab.testing.backends import embedded_instance
 
@@ -142,3 +144,25 @@ def test_matches_api_and_cli(api: httpx.Client, instance: Bylab,
     assert printed.exit_code == 0, printed.output
     assert "smart-data-molde-alesund-kristiansund" in printed.output
     assert "- shared domain: governance" in printed.output
+
+
+def test_mail_goes_out_after_the_change_commits(api: httpx.Client, instance: Bylab,
+                                                inbox: tuple[Inbox, int]) -> None:
+    """While the mail server handles the message, another connection already sees the
+    notification: the writing transaction was over before the mail was sent."""
+    seen: list[int] = []
+    handler = inbox[0]
+    keep = handler.handle_DATA
+
+    async def handle_data(server: object, session: object, envelope: object) -> str:
+        with instance.db.session() as reader:
+            seen.append(len(list(reader.scalars(select(Notification)))))
+        return await keep(server, session, envelope)
+
+    handler.handle_DATA = handle_data  # type: ignore[method-assign]
+    project = "/api/projects/smart-data-molde-alesund-kristiansund"
+    api.put(f"{project}/follow", headers=bearer(instance, "ola"))
+    response = api.post(f"{project}/comments", headers=bearer(instance, "mia"),
+                        json={"body": "Data is live."})
+    assert response.status_code == 201
+    assert seen == [1] and len(handler.messages) == 1

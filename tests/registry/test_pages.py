@@ -14,7 +14,8 @@ from bylab.app import create_app
 from bylab.auth import actions as accounts
 from bylab.auth.models import Role
 from bylab.core import Bylab
-from bylab.registry.actions import challenge_show, project_show
+from bylab.registry.actions import challenge_show, project_show, solution_show
+from bylab.registry.search import registry_search
 from bylab.registry.seed import registry_seed
 
 PASSWORD = "correct horse battery"
@@ -125,3 +126,33 @@ def test_graph_filters_by_term_region_and_actor_kind(web: httpx.Client) -> None:
     assert web.get("/api/registry/graph", params={"term": "teleport"}).status_code == 400
     svg = web.get("/registry/graph", params={"term": "simulation"}).text
     assert "<svg" in svg and 'href="/registry/projects/alesund-smart-city-lab"' in svg
+
+
+def test_solution_forms_create_and_edit(web: httpx.Client, embedded: Bylab) -> None:
+    csrf = log_in(web)
+    body = {"organisation": "molde", "name": "test-twin", "language": "nb",
+            "title": "Digital tvilling", "text": "Modell av byen", "domains": ["data"],
+            "technologies": ["digital_twin"], "projects": "smart-molde-programme"}
+    assert "Offer a solution" in web.get("/registry/solutions/new").text
+    bad = web.post("/registry/solutions/new", data={**body, "projects": "no-such",
+                                                    "csrf_token": csrf})
+    assert bad.status_code == 404 and 'value="Digital tvilling"' in bad.text
+    assert 'aria-describedby="project-error"' in bad.text
+    created = web.post("/registry/solutions/new", data={**body, "csrf_token": csrf},
+                       follow_redirects=False)
+    assert created.headers["location"] == "/registry/solutions/test-twin"
+    page = web.get("/registry/solutions/test-twin").text
+    assert 'href="/registry/solutions/test-twin/edit"' in page
+    form = web.get("/registry/solutions/test-twin/edit").text
+    assert 'value="smart-molde-programme"' in form and 'value="Digital tvilling"' in form
+    assert web.post("/registry/solutions/test-twin/edit", data=body).status_code == 403
+    edited = web.post("/registry/solutions/test-twin/edit", data={
+        **body, "language": "en", "title": "Digital twin", "projects": "",
+        "csrf_token": csrf})
+    assert edited.status_code == 200 and "Digital twin" in edited.text
+    solution = solution_show(embedded.context(), "test-twin")
+    assert solution.title == {"nb": "Digital tvilling", "en": "Digital twin"}
+    assert solution.project_ids == [] and "twin" in solution.search_text
+    assert "test-twin" in [hit.name for hit in registry_search(embedded.context(), "twin")]
+    other = web.get("/registry/solutions/new")  # mia edits molde only
+    assert 'value="alesund"' not in other.text

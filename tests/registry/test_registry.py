@@ -42,8 +42,10 @@ def test_seed_creates_missing_organisations_once_and_is_idempotent(
     assert first.organisations == len(spec["organisations"]) - 1  # molde existed already
     assert first.projects == len(spec["projects"])
     assert first.challenges == len(spec["challenges"])
+    assert first.relations == len(spec["relations"]) > 0
     again = registry_seed(system)
-    assert (again.organisations, again.projects, again.challenges) == (0, 0, 0)
+    assert (again.organisations, again.projects, again.challenges, again.relations) == (
+        0, 0, 0, 0)
     assert len(project_list(system)) == len(spec["projects"])
     assert [o.name for o in accounts.organisation_list(system)].count("molde") == 1
     programme = project_show(embedded.context(), "smart-molde-programme")

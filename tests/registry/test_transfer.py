@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import delete
 from typer.testing import CliRunner
 
 from bylab.app import create_app
@@ -18,6 +19,7 @@ from bylab.errors import InvalidInput, NotAuthorized
 from bylab.registry.actions import project_list
 from bylab.registry.cli import app as registry_cli
 from bylab.registry.index import reindex
+from bylab.registry.models import SearchTerm, SearchVocabulary, SearchWord
 from bylab.registry.search import registry_search
 from bylab.registry.seed import registry_seed, seed_spec
 from bylab.registry.transfer import registry_export, registry_import
@@ -119,3 +121,13 @@ def test_reindex_rebuilds_the_index(seeded: Bylab) -> None:
     total = sum(len(seed_spec()[kind]) for kind in ("projects", "challenges"))
     assert reindex(seeded.system_context()) == total
     assert [(hit.name, hit.score) for hit in registry_search(seeded.context(), "data")] == before
+
+
+def test_an_empty_index_fills_itself_at_the_first_search(seeded: Bylab) -> None:
+    """A database whose records predate the index needs no `bylab registry reindex`."""
+    before = [(hit.name, hit.score) for hit in registry_search(seeded.context(), "vann")]
+    with seeded.db.session() as session:
+        for model in (SearchTerm, SearchWord, SearchVocabulary):
+            session.execute(delete(model))
+    assert [(hit.name, hit.score) for hit in registry_search(seeded.context(), "vann")] == before
+    assert before

@@ -242,6 +242,23 @@ def challenge_update(ctx: Context, name_or_id: str, data: ChallengeInput) -> Cha
     return challenge
 
 
+def solution_update(ctx: Context, name_or_id: str, data: SolutionInput) -> Solution:
+    """Change a solution's texts, terms and the projects it is deployed in (editors of its
+    owner)."""
+    with ctx.db.session() as session:
+        solution = _editable(session, ctx, Solution, name_or_id, "solution")
+        owner = session.get_one(Organisation, solution.organisation_id)
+        solution.title = _check_title(data.title)
+        solution.description = dict(data.description)
+        solution.domains = check_terms(list(data.domains), "domains")
+        solution.technologies = check_terms(list(data.technologies), "technologies")
+        solution.project_ids = [_project_get(session, ref).id for ref in data.project_ids]
+        solution.search_text = _search_text(solution.name, solution.title,
+                                            solution.description, owner.title)
+        index_record(session, "solution", solution)
+    return solution
+
+
 @dataclass(frozen=True)
 class ActorRecords:
     organisation: Organisation

@@ -1,4 +1,5 @@
-"""`bylab registry ...`: load the seed and search projects, challenges and solutions."""
+"""`bylab registry ...`: load the seed, search projects, challenges and solutions, and record
+relations between actors."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from bylab.registry.index import reindex
 from bylab.registry.matching import Match, challenge_matches, project_similar
+from bylab.registry.relations import relation_add, relation_remove, relations_of
 from bylab.registry.search import registry_search
 from bylab.registry.seed import registry_seed
 from bylab.registry.transfer import registry_export, registry_import
@@ -75,7 +77,8 @@ def similar(
 
 @app.command("export")
 def export(
-    type: Annotated[str, typer.Option(help="project, challenge or solution.")] = "project",
+    type: Annotated[str, typer.Option(
+        help="project, challenge, solution or relation.")] = "project",
     format: Annotated[str, typer.Option(help="csv or json.")] = "json",
 ) -> None:
     """Print every record of one type as CSV or JSON (the import's layout)."""
@@ -87,7 +90,8 @@ def export(
 def import_(
     path: Annotated[Path, typer.Argument(help="A .csv or .json file.", exists=True,
                                          dir_okay=False)],
-    type: Annotated[str, typer.Option(help="project, challenge or solution.")] = "project",
+    type: Annotated[str, typer.Option(
+        help="project, challenge, solution or relation.")] = "project",
 ) -> None:
     """Create records from a file, all or none (as the system actor); existing names are
     skipped."""
@@ -103,5 +107,44 @@ def import_(
 
 @app.command("reindex")
 def reindex_command() -> None:
-    """Rebuild the search index (after a taxonomy change, or for records older than it)."""
+    """Rebuild the search index after a change to the taxonomy (an empty index fills itself
+    at the first search)."""
     typer.echo(f"indexed {reindex(_open_bylab().system_context())} records")
+
+
+_KINDS = "member-of, partner-in, supplier-to, owned-by or funded-by"
+
+
+@app.command("relate")
+def relate(
+    actor: Annotated[str, typer.Argument(help="The organisation the relation is of.")],
+    kind: Annotated[str, typer.Argument(help=f"{_KINDS}.")],
+    other: Annotated[str, typer.Argument(help="The organisation it is related to.")],
+    note: Annotated[str, typer.Option(help="A short note, e.g. since when.")] = "",
+) -> None:
+    """Record that ACTOR is KIND OTHER (e.g. `relate acme supplier-to molde`)."""
+    typer.echo(relation_add(_open_bylab().system_context(), actor, kind, other, note).text)
+
+
+@app.command("unrelate")
+def unrelate(
+    actor: Annotated[str, typer.Argument(help="The organisation the relation is of.")],
+    kind: Annotated[str, typer.Argument(help=f"{_KINDS}.")],
+    other: Annotated[str, typer.Argument(help="The organisation it is related to.")],
+) -> None:
+    """Remove the relation ACTOR KIND OTHER."""
+    relation_remove(_open_bylab().system_context(), actor, kind, other)
+    typer.echo("removed")
+
+
+@app.command("relations")
+def relations(
+    actor: Annotated[str, typer.Argument(help="An organisation's name or id.")],
+) -> None:
+    """The actor's relations to other actors, both ways."""
+    views = relations_of(_open_bylab().context(), actor)
+    if not views:
+        typer.echo("no relations")
+    for view in views:
+        note = f"  ({view.note})" if view.note else ""
+        typer.echo(f"{view.subject.name} {view.kind.label} {view.object.name}{note}")

@@ -2,11 +2,14 @@
 every actor working on digital twins), by place or region, and by the kind of actor.
 
 Edges: an actor ``runs`` or is a ``partner`` in a project, a project ``at`` a place, an actor
-``based in`` a place, an actor ``member of`` a network. The view lays the graph out on the
+``based in`` a place, an actor ``member of`` a network, and the typed relations between
+actors (``supplier to``, ``owned by``, ...; an actor related to one in the graph joins it,
+one step out). The view lays the graph out on the
 server (networkx's spring layout with a fixed seed, so the same graph draws the same)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -17,7 +20,7 @@ from bylab.auth.models import NetworkMembership, Organisation
 from bylab.core import Context
 from bylab.errors import InvalidInput
 from bylab.places.models import Place
-from bylab.registry.models import Project, ProjectPartner
+from bylab.registry.models import ActorRelation, Project, ProjectPartner, RelationKind
 from bylab.registry.taxonomy import taxonomy
 
 SVG_SIZE = 900
@@ -39,7 +42,7 @@ class Node:
 class Edge:
     source: str
     target: str
-    relation: str  # runs, partner, at, based in, member of
+    relation: str  # runs, partner, at, based in, member of, or an actor relation's label
 
 
 @dataclass
@@ -97,6 +100,7 @@ def registry_graph(ctx: Context, term: str | None = None, region: str | None = N
         links += [(p.id, p.organisation_id, "runs") for p in projects]
         memberships = list(session.execute(select(NetworkMembership.member_id,
                                                   NetworkMembership.network_id)))
+        relations = list(session.scalars(select(ActorRelation)))
     by_id = {project.id: project for project in projects}
     for project_id, org_id, relation in sorted(links, key=lambda link: link[2] != "runs"):
         org, project = orgs[org_id], by_id[project_id]
@@ -109,6 +113,7 @@ def registry_graph(ctx: Context, term: str | None = None, region: str | None = N
         for place_id in project.place_ids:
             add(Node(f"place:{place_id}", "place", place_id, place_names.get(place_id, place_id)))
             graph.edges.append(Edge(f"project:{project.name}", f"place:{place_id}", "at"))
+    _add_relations(graph, add, node_ids, orgs, relations, actor_kind)
     for org in orgs.values():
         if f"actor:{org.name}" in node_ids and org.place_id:
             add(Node(f"place:{org.place_id}", "place", org.place_id,
@@ -120,6 +125,25 @@ def registry_graph(ctx: Context, term: str | None = None, region: str | None = N
             graph.edges.append(Edge(member, network, "member of"))
     graph.edges = list(dict.fromkeys(graph.edges))
     return graph
+
+
+def _add_relations(graph: Graph, add: Callable[[Node], None], node_ids: set[str],
+                   orgs: dict[str, Organisation], relations: list[ActorRelation],
+                   actor_kind: str | None) -> None:
+    """Edges for the actor relations touching the graph's actors, with the actor at their
+    other end (of the kind asked for) added."""
+    shown = set(node_ids)
+    for relation in sorted(relations, key=lambda r: (r.subject_id, r.kind, r.object_id)):
+        subject, object = orgs[relation.subject_id], orgs[relation.object_id]
+        ends = (f"actor:{subject.name}", f"actor:{object.name}")
+        if not shown & set(ends):
+            continue
+        other = subject if ends[0] not in shown else object
+        if f"actor:{other.name}" not in shown:
+            if actor_kind and other.kind != actor_kind:
+                continue
+            add(Node(f"actor:{other.name}", "actor", other.name, other.title, other.kind))
+        graph.edges.append(Edge(*ends, RelationKind(relation.kind).label))
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ of its text: each word stemmed by the Snowball stemmer of each of the record's l
 their words, which a query word matches as a prefix). A vocabulary of every stem lets search
 correct a query word that matches nothing (typo tolerance).
 
-After a change to ``taxonomy.yaml``, or on a database whose records predate the index,
-run ``bylab registry reindex``."""
+A database whose records predate the index (migration 0009) fills it at its first search
+(``ensure_index``); after a change to ``taxonomy.yaml``, run ``bylab registry reindex``."""
 
 from __future__ import annotations
 
@@ -131,3 +131,14 @@ def reindex(ctx: Context) -> int:
                                  word_rows(record_type, record))
                 count += 1
     return count
+
+
+def ensure_index(ctx: Context) -> None:
+    """Build the index when it is empty while records exist (records older than it)."""
+    with ctx.db.session() as session:
+        if session.scalar(select(SearchWord.record_id).limit(1)) is not None:
+            return
+        if not any(session.scalar(select(model.id).limit(1))
+                   for model in MODEL_BY_TYPE.values()):
+            return
+    reindex(ctx)

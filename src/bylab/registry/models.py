@@ -111,6 +111,36 @@ class Solution(Base):
     created: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class RelationKind(StrEnum):
+    """How one actor stands to another: the subject is a member of / partner in / supplier
+    to / owned by / funded by the object."""
+
+    MEMBER_OF = "member-of"
+    PARTNER_IN = "partner-in"
+    SUPPLIER_TO = "supplier-to"
+    OWNED_BY = "owned-by"
+    FUNDED_BY = "funded-by"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("-", " ")
+
+
+class ActorRelation(Base):
+    """A typed relation between two actors (organisations): subject, kind, object."""
+
+    __tablename__ = "registry_actor_relations"
+
+    subject_id: Mapped[str] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    object_id: Mapped[str] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True, index=True)
+    note: Mapped[str] = mapped_column(String(300), default="")
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class TargetType(StrEnum):
     """The kinds of registry record one can follow and comment on."""
 

@@ -1,6 +1,7 @@
 """Notifying the followers of a record: an entry in each one's feed, and an e-mail when an
-SMTP server is configured (``BYLAB_SMTP_HOST``). E-mail is best effort: a failure is logged
-and never undoes the change it reports."""
+SMTP server is configured (``BYLAB_SMTP_HOST``). E-mail is best effort and goes out only
+after the change has committed: a slow or failing mail server never holds a write open or
+undoes the change it reports; a failure is logged."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import logging
 import smtplib
 from email.message import EmailMessage
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from bylab.auth.models import User
@@ -22,8 +23,8 @@ SMTP_TIMEOUT_S = 10
 
 def notify_followers(ctx: Context, session: Session, target_type: str, target_id: str,
                      message: str, link: str) -> None:
-    """Tell every follower of the record but the actor what happened, in the same
-    transaction as the change itself."""
+    """Tell every follower of the record but the actor what happened: feed entries in the
+    same transaction as the change itself, e-mail once that transaction has committed."""
     followers = list(session.scalars(select(Follow.user_id).where(
         Follow.target_type == target_type, Follow.target_id == target_id,
         Follow.user_id != (ctx.actor.user_id or ""))))
@@ -34,7 +35,9 @@ def notify_followers(ctx: Context, session: Session, target_type: str, target_id
     if ctx.settings.smtp_host and followers:
         addresses = [email for email in session.scalars(
             select(User.email).where(User.id.in_(followers))) if email]
-        send_mail(ctx.settings, addresses, message, f"{ctx.settings.base_url}{link}")
+        url, settings = f"{ctx.settings.base_url}{link}", ctx.settings
+        event.listen(session, "after_commit",
+                     lambda _session: send_mail(settings, addresses, message, url), once=True)
 
 
 def send_mail(settings: Settings, addresses: list[str], message: str, url: str) -> None:

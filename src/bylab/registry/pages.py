@@ -16,11 +16,11 @@ from bylab.auth.actions import organisation_list
 from bylab.auth.models import Organisation, OrganisationKind
 from bylab.core import Context
 from bylab.errors import BylabError, InvalidInput, NotAuthorized
-from bylab.registry import actions, collaboration
+from bylab.registry import actions, collaboration, relations
 from bylab.registry.browse import FACETS, registry_browse
 from bylab.registry.graph import graph_svg, registry_graph
 from bylab.registry.matching import challenge_matches, kpis_by_code, project_similar
-from bylab.registry.models import Stage
+from bylab.registry.models import RelationKind, Stage
 from bylab.registry.taxonomy import taxonomy
 from bylab.web.security import ContextDep, check_csrf
 from bylab.web.templating import language_of, render
@@ -39,19 +39,20 @@ def _split(text: str) -> list[str]:
 
 @dataclass
 class RecordForm:
-    """What the create and edit forms of projects and challenges hold."""
+    """What the create and edit forms of projects, challenges and solutions hold."""
 
     organisation: str = ""
     name: str = ""
     language: str = "en"
     title: str = ""
-    text: str = ""  # a project's description, a challenge's needs
+    text: str = ""  # a project's or solution's description, a challenge's needs
     domains: list[str] = field(default_factory=list)
     technologies: list[str] = field(default_factory=list)
     places: str = ""
     kpi_codes: str = ""
     deadline: str = ""
     stage: str = Stage.IDEA
+    projects: str = ""  # names of the projects a solution is deployed in
 
     @classmethod
     def from_form(cls, form: FormData) -> RecordForm:
@@ -62,7 +63,8 @@ class RecordForm:
                    domains=[str(v) for v in form.getlist("domains")],
                    technologies=[str(v) for v in form.getlist("technologies")],
                    places=text("places"), kpi_codes=text("kpi_codes"),
-                   deadline=text("deadline"), stage=text("stage") or Stage.IDEA)
+                   deadline=text("deadline"), stage=text("stage") or Stage.IDEA,
+                   projects=text("projects"))
 
     def _deadline(self) -> date | None:
         try:
@@ -85,6 +87,18 @@ class RecordForm:
             name=self.name, title={self.language: self.title},
             needs={self.language: self.text} if self.text else {}, deadline=self._deadline(),
             domains=self.domains, kpi_codes=_split(self.kpi_codes))
+
+    def solution(self) -> actions.SolutionInput:
+        return actions.SolutionInput(
+            name=self.name, title={self.language: self.title},
+            description={self.language: self.text} if self.text else {},
+            domains=self.domains, technologies=self.technologies,
+            project_ids=_split(self.projects))
+
+
+CREATE: dict[str, Any] = {"project": (actions.project_create, RecordForm.project),
+                          "challenge": (actions.challenge_create, RecordForm.challenge),
+                          "solution": (actions.solution_create, RecordForm.solution)}
 
 
 def _editable_organisations(ctx: Context) -> list[Organisation]:
@@ -123,7 +137,7 @@ def registry_home(request: Request, ctx: ContextDep, q: str = "") -> HTMLRespons
 
 @router.get("/registry/{kind}s/new", response_class=HTMLResponse)
 def new_page(request: Request, ctx: ContextDep,
-             kind: Annotated[str, Path(pattern="^(project|challenge)$")]) -> Response:
+             kind: TargetPath) -> Response:
     if ctx.actor.is_anonymous:
         return _login_redirect(request)
     return _render_form(request, ctx, kind, RecordForm(), editing=False)
@@ -131,17 +145,15 @@ def new_page(request: Request, ctx: ContextDep,
 
 @router.post("/registry/{kind}s/new", response_class=HTMLResponse)
 async def new_submit(request: Request, ctx: ContextDep,
-                     kind: Annotated[str, Path(pattern="^(project|challenge)$")]) -> Response:
+                     kind: TargetPath) -> Response:
     form_data = await request.form()
     check_csrf(request, str(form_data.get("csrf_token", "")))
     if ctx.actor.is_anonymous:
         return _login_redirect(request)
     form = RecordForm.from_form(form_data)
+    create, data_of = CREATE[kind]
     try:
-        if kind == "project":
-            actions.project_create(ctx, form.organisation, form.project())
-        else:
-            actions.challenge_create(ctx, form.organisation, form.challenge())
+        create(ctx, form.organisation, data_of(form))
     except BylabError as error:
         return _render_form(request, ctx, kind, form, False, error)
     return RedirectResponse(actions.record_path(kind, form.name), status_code=303)
@@ -166,9 +178,22 @@ def _challenge_form(challenge: Any, owner: str, lang: str) -> RecordForm:
         deadline=str(challenge.deadline or ""))
 
 
+def _solution_form(ctx: Context, solution: Any, lang: str) -> RecordForm:
+    language = lang if lang in solution.title else next(iter(solution.title))
+    projects = [actions.project_show(ctx, project_id).project.name
+                for project_id in solution.project_ids]
+    return RecordForm(
+        organisation=actions.actor_show(ctx, solution.organisation_id).organisation.name,
+        name=solution.name, language=language, title=solution.title[language],
+        text=solution.description.get(language, ""), domains=list(solution.domains),
+        technologies=list(solution.technologies), projects=", ".join(projects))
+
+
 def _current_form(ctx: Context, kind: str, name: str, lang: str) -> RecordForm:
     if kind == "project":
         return _project_form(actions.project_show(ctx, name), lang)
+    if kind == "solution":
+        return _solution_form(ctx, actions.solution_show(ctx, name), lang)
     challenge = actions.challenge_show(ctx, name)
     return _challenge_form(challenge, actions.actor_show(ctx, challenge.organisation_id)
                            .organisation.name, lang)
@@ -176,7 +201,7 @@ def _current_form(ctx: Context, kind: str, name: str, lang: str) -> RecordForm:
 
 @router.get("/registry/{kind}s/{name}/edit", response_class=HTMLResponse)
 def edit_page(request: Request, ctx: ContextDep, name: str,
-              kind: Annotated[str, Path(pattern="^(project|challenge)$")]) -> Response:
+              kind: TargetPath) -> Response:
     form = _current_form(ctx, kind, name, language_of(request))
     if ctx.actor.is_anonymous:
         return _login_redirect(request)
@@ -185,7 +210,7 @@ def edit_page(request: Request, ctx: ContextDep, name: str,
 
 @router.post("/registry/{kind}s/{name}/edit", response_class=HTMLResponse)
 async def edit_submit(request: Request, ctx: ContextDep, name: str,
-                      kind: Annotated[str, Path(pattern="^(project|challenge)$")]) -> Response:
+                      kind: TargetPath) -> Response:
     form_data = await request.form()
     check_csrf(request, str(form_data.get("csrf_token", "")))
     current = _current_form(ctx, kind, name, language_of(request))
@@ -198,6 +223,11 @@ async def edit_submit(request: Request, ctx: ContextDep, name: str,
             texts = {**detail.project.description, form.language: form.text}
             actions.project_update(ctx, name, replace(form.project(), title=titles,
                                                       description=texts))
+        elif kind == "solution":
+            solution = actions.solution_show(ctx, name)
+            actions.solution_update(ctx, name, replace(
+                form.solution(), title={**solution.title, form.language: form.title},
+                description={**solution.description, form.language: form.text}))
         else:
             challenge = actions.challenge_show(ctx, name)
             actions.challenge_update(ctx, name, replace(
@@ -244,13 +274,35 @@ def solution_page(request: Request, ctx: ContextDep, name: str) -> HTMLResponse:
                 for project_id in solution.project_ids]
     return render(request, "registry/solution.html", record=solution, owner=owner,
                   projects=projects, terms=taxonomy(),
+                  can_edit=ctx.actor.can_edit(solution.organisation_id),
                   **_collaboration(ctx, "solution", solution.id, name))
 
 
 @router.get("/registry/actors/{name}", response_class=HTMLResponse)
 def actor_page(request: Request, ctx: ContextDep, name: str) -> HTMLResponse:
-    return render(request, "registry/actor.html", actor_records=actions.actor_show(ctx, name),
-                  kinds=OrganisationKind)
+    records = actions.actor_show(ctx, name)
+    can_edit = ctx.actor.can_edit(records.organisation.id)
+    return render(request, "registry/actor.html", actor_records=records,
+                  kinds=OrganisationKind, relations=relations.relations_of(ctx, name),
+                  relation_kinds=list(RelationKind), can_edit=can_edit,
+                  others=organisation_list(ctx) if can_edit else [])
+
+
+@router.post("/registry/actors/{name}/relations")
+def relation_submit(request: Request, ctx: ContextDep, name: str,
+                    kind: Annotated[str, Form()], other: Annotated[str, Form()],
+                    note: Annotated[str, Form()] = "", action: Annotated[str, Form()] = "add",
+                    csrf_token: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf_token)
+    if ctx.actor.is_anonymous:
+        return _login_redirect(request)
+    if action == "remove":
+        relations.relation_remove(ctx, name, kind, other)
+        _flash(request, "relation removed")
+    else:
+        relations.relation_add(ctx, name, kind, other, note)
+        _flash(request, "relation added")
+    return RedirectResponse(f"/registry/actors/{name}#relations", status_code=303)
 
 
 @router.post("/registry/projects/{name}/stage")

@@ -26,6 +26,8 @@ from bylab.registry.actions import (
     project_update,
     solution_create,
     solution_list,
+    solution_show,
+    solution_update,
 )
 from bylab.registry.collaboration import (
     comment_add,
@@ -36,9 +38,16 @@ from bylab.registry.collaboration import (
     unfollow,
 )
 from bylab.registry.graph import registry_graph
+from bylab.registry.relations import (
+    RelationView,
+    relation_add,
+    relation_remove,
+    relations_of,
+)
 from bylab.registry.transfer import (
     MAX_IMPORT_BYTES,
     Format,
+    RecordKind,
     registry_export,
     registry_import,
 )
@@ -276,6 +285,30 @@ def api_challenge_update(request: Request, ctx: ContextDep, name_or_id: str,
     return ChallengeOut.of(challenge_update(ctx, name_or_id, data))
 
 
+class SolutionUpdateIn(BaseModel):
+    title: dict[str, str]
+    description: dict[str, str] = Field(default_factory=dict)
+    domains: list[str] = Field(default_factory=list)
+    technologies: list[str] = Field(default_factory=list)
+    project_ids: list[str] = Field(default_factory=list, description="Names or ids.")
+
+
+@router.get("/api/solutions/{name_or_id}")
+def api_solution(ctx: ContextDep, name_or_id: str) -> SolutionOut:
+    return SolutionOut.of(solution_show(ctx, name_or_id))
+
+
+@router.put("/api/solutions/{name_or_id}")
+def api_solution_update(request: Request, ctx: ContextDep, name_or_id: str,
+                        body: SolutionUpdateIn) -> SolutionOut:
+    """Replace a solution's texts, terms and the projects it is deployed in (editors of its
+    organisation)."""
+    check_csrf(request, None)
+    current = solution_show(ctx, name_or_id)
+    data = SolutionInput(name=current.name, **body.model_dump())
+    return SolutionOut.of(solution_update(ctx, name_or_id, data))
+
+
 @router.get("/api/challenges")
 def api_challenges(ctx: ContextDep, domain: str | None = None) -> list[ChallengeOut]:
     return [ChallengeOut.of(c) for c in challenge_list(ctx, domain)]
@@ -458,15 +491,56 @@ def api_graph(ctx: ContextDep, term: str | None = None, place: str | None = None
                     edges=[GraphEdgeOut(**edge.__dict__) for edge in graph.edges])
 
 
+class RelationIn(BaseModel):
+    kind: str = Field(description="member-of, partner-in, supplier-to, owned-by or funded-by")
+    other: str = Field(description="The related organisation's name or id.")
+    note: str = ""
+
+
+class RelationOut(BaseModel):
+    subject: str
+    kind: str
+    label: str
+    object: str
+    note: str
+
+    @classmethod
+    def of(cls, view: RelationView) -> RelationOut:
+        return cls(subject=view.subject.name, kind=view.kind.value, label=view.kind.label,
+                   object=view.object.name, note=view.note)
+
+
+@router.get("/api/actors/{name_or_id}/relations")
+def api_relations(ctx: ContextDep, name_or_id: str) -> list[RelationOut]:
+    """The actor's relations to other actors, both ways (it is the subject or the object)."""
+    return [RelationOut.of(view) for view in relations_of(ctx, name_or_id)]
+
+
+@router.post("/api/actors/{name_or_id}/relations", status_code=201)
+def api_relation_add(request: Request, ctx: ContextDep, name_or_id: str,
+                     body: RelationIn) -> RelationOut:
+    """Record that the actor is `kind` `other` (editors of the actor)."""
+    check_csrf(request, None)
+    return RelationOut.of(relation_add(ctx, name_or_id, body.kind, body.other, body.note))
+
+
+@router.delete("/api/actors/{name_or_id}/relations/{kind}/{other}", status_code=204)
+def api_relation_remove(request: Request, ctx: ContextDep, name_or_id: str, kind: str,
+                        other: str) -> Response:
+    check_csrf(request, None)
+    relation_remove(ctx, name_or_id, kind, other)
+    return Response(status_code=204)
+
+
 class ImportOut(BaseModel):
     created: int
     skipped: int
 
 
 @router.get("/api/registry/export")
-def api_export(ctx: ContextDep, type: RecordType = "project",
+def api_export(ctx: ContextDep, type: RecordKind = "project",
                format: Format = "json") -> Response:
-    """Every project, challenge or solution as JSON (the input fields of the API) or CSV
+    """Every project, challenge, solution or actor relation as JSON (the input fields of the API) or CSV
     (texts in `title_en`, `title_nb`, ... columns; lists separated by `;`)."""
     media = "application/json" if format == "json" else "text/csv; charset=utf-8"
     return Response(registry_export(ctx, type, format), media_type=media, headers={
@@ -475,7 +549,7 @@ def api_export(ctx: ContextDep, type: RecordType = "project",
 
 @router.post("/api/registry/import")
 async def api_import(request: Request, ctx: ContextDep, file: UploadFile,
-                     type: RecordType = "project", format: Format | None = None) -> ImportOut:
+                     type: RecordKind = "project", format: Format | None = None) -> ImportOut:
     """Create records from a CSV or JSON file (the export's layout), all or none; records
     whose name exists are skipped. Errors name the file, row and field."""
     check_csrf(request, None)

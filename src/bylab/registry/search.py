@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from bylab.core import Context
 from bylab.errors import InvalidInput
-from bylab.registry.index import MODEL_BY_TYPE, STEMMER_NAMES, stems
+from bylab.registry.index import MODEL_BY_TYPE, STEMMER_NAMES, ensure_index, stems
 from bylab.registry.models import SearchTerm, SearchVocabulary, SearchWord
 from bylab.registry.taxonomy import (
     LANGUAGES,
@@ -368,6 +368,7 @@ def registry_search(ctx: Context, text: str, lang: str | None = None,
         raise InvalidInput("give some words to search for", field="q")
     if type is not None and type not in MODEL_BY_TYPE:
         raise InvalidInput(f"type must be one of {', '.join(MODEL_BY_TYPE)}", field="type")
+    ensure_index(ctx)
     with ctx.db.session() as session:
         corrections = _corrected(session, query_words, lang)
         if corrections:

@@ -23,6 +23,7 @@ from bylab.registry.actions import (
     project_create,
 )
 from bylab.registry.models import Challenge, Project, Stage
+from bylab.registry.relations import relation_add, relation_list
 
 
 @dataclass
@@ -30,10 +31,11 @@ class SeedReport:
     organisations: int = 0
     projects: int = 0
     challenges: int = 0
+    relations: int = 0
 
     def summary(self) -> str:
         return (f"created {self.organisations} organisations, {self.projects} projects, "
-                f"{self.challenges} challenges")
+                f"{self.challenges} challenges, {self.relations} relations")
 
 
 def seed_spec() -> dict[str, Any]:
@@ -69,8 +71,9 @@ def _challenge_input(entry: dict[str, Any]) -> ChallengeInput:
 
 
 def registry_seed(ctx: Context) -> SeedReport:
-    """Create the seed's organisations, projects and challenges that do not exist yet
-    (system administrators only). Existing records, matched by name, are left as they are."""
+    """Create the seed's organisations, projects, challenges and actor relations that do not
+    exist yet (system administrators only). Existing records, matched by name, are left as
+    they are."""
     if not ctx.actor.is_sysadmin:
         raise NotAuthorized("only a system administrator may load the registry seed")
     spec, report = seed_spec(), SeedReport()
@@ -90,4 +93,11 @@ def registry_seed(ctx: Context) -> SeedReport:
         if entry["name"] not in known:
             challenge_create(ctx, entry["organisation"], _challenge_input(entry))
             report.challenges += 1
+    known_relations = {(view.subject.name, view.kind.value, view.object.name)
+                       for view in relation_list(ctx)}
+    for entry in spec.get("relations", []):
+        if (entry["organisation"], entry["relation"], entry["other"]) not in known_relations:
+            relation_add(ctx, entry["organisation"], entry["relation"], entry["other"],
+                         entry.get("note", ""))
+            report.relations += 1
     return report

@@ -6,7 +6,9 @@ JSON is a list of objects with the fields of the API's input (``organisation``, 
 ``title_nb``, ... columns, lists separated by ``;``, partners as ``organisation:role``.
 An import is all or nothing: every row is checked (taxonomy terms, place ids, KPI codes,
 organisations, the importer's editor role) and the first bad one is named by file, row and
-field; records whose name exists already are skipped, so importing again changes nothing."""
+field; records whose name exists already are skipped, so importing again changes nothing.
+Relations between actors travel the same way, one per row: ``organisation``, ``relation``
+(``member-of``, ``supplier-to``, ...), ``other`` and ``note``; existing ones are skipped."""
 
 from __future__ import annotations
 
@@ -32,10 +34,18 @@ from bylab.registry.actions import (
     project_add,
     solution_add,
 )
-from bylab.registry.models import Challenge, Project, ProjectPartner, Solution, Stage
+from bylab.registry.models import (
+    ActorRelation,
+    Challenge,
+    Project,
+    ProjectPartner,
+    Solution,
+    Stage,
+)
+from bylab.registry.relations import relation_add_in, relation_kind, relation_list
 from bylab.registry.taxonomy import LANGUAGES
 
-RecordKind = Literal["project", "challenge", "solution"]
+RecordKind = Literal["project", "challenge", "solution", "relation"]
 Format = Literal["csv", "json"]
 MODELS: dict[str, type[Project | Challenge | Solution]] = {
     "project": Project, "challenge": Challenge, "solution": Solution}
@@ -46,6 +56,7 @@ LISTS = {"project": ("domains", "technologies", "place_ids", "links", "partners"
          "solution": ("domains", "technologies", "project_ids")}
 SCALARS = {"project": ("stage", "as_of", "source"), "challenge": ("deadline", "as_of", "source"),
            "solution": ()}
+RELATION_COLUMNS = ("organisation", "relation", "other", "note")
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 
 
@@ -59,8 +70,9 @@ class ImportReport:
 
 
 def _check_kind(kind: str) -> str:
-    if kind not in MODELS:
-        raise InvalidInput(f"type must be one of {', '.join(MODELS)}", field="type")
+    if kind not in MODELS and kind != "relation":
+        raise InvalidInput(f"type must be one of {', '.join(MODELS)} or relation",
+                           field="type")
     return kind
 
 
@@ -92,6 +104,8 @@ def _as_dict(session: Any, kind: str, record: Project | Challenge | Solution,
 def registry_export(ctx: Context, kind: str, format: Format) -> str:
     """Every record of the kind, by name, as a JSON list or CSV text."""
     kind = _check_kind(kind)
+    if kind == "relation":
+        return _relations_export(ctx, format)
     with ctx.db.session() as session:
         owners = {org_id: name for org_id, name in session.execute(
             select(Organisation.id, Organisation.name))}
@@ -105,6 +119,66 @@ def registry_export(ctx: Context, kind: str, format: Format) -> str:
     if format != "csv":
         raise InvalidInput("format must be csv or json", field="format")
     return _to_csv(kind, records)
+
+
+def _relations_export(ctx: Context, format: Format) -> str:
+    rows = [dict(zip(RELATION_COLUMNS, (view.subject.name, view.kind.value, view.object.name,
+                                        view.note), strict=True))
+            for view in relation_list(ctx)]
+    if format == "json":
+        return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
+    if format != "csv":
+        raise InvalidInput("format must be csv or json", field="format")
+    out = io.StringIO()
+    writer = csv.DictWriter(out, RELATION_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def _relations_import(ctx: Context, rows: list[tuple[int, dict[str, Any]]], file: str,
+                      progress: Callable[[int, int], None] | None) -> ImportReport:
+    with ctx.db.session() as session:
+        names = {org_id: name for org_id, name in session.execute(
+            select(Organisation.id, Organisation.name))}
+        existing: set[Any] = {(names[r.subject_id], r.kind, names[r.object_id])
+                              for r in session.scalars(select(ActorRelation))}
+
+        def key_of(body: dict[str, Any]) -> tuple[str, str, str]:
+            return (str(body.get("organisation") or ""),
+                    relation_kind(str(body.get("relation") or "")).value,
+                    str(body.get("other") or ""))
+
+        def add(body: dict[str, Any]) -> None:
+            subject, kind, other = key_of(body)
+            relation_add_in(session, ctx, subject, kind, other, str(body.get("note") or ""))
+
+        return _import_rows(session, rows, file, progress, existing, key_of, add)
+
+
+def _import_rows(session: Any, rows: list[tuple[int, dict[str, Any]]], file: str,
+                 progress: Callable[[int, int], None] | None, existing: set[Any],
+                 key_of: Callable[[dict[str, Any]], Any],
+                 add: Callable[[dict[str, Any]], None]) -> ImportReport:
+    """Add each row whose key is not in ``existing`` (in the caller's transaction); an
+    error names the file and row."""
+    created = skipped = 0
+    for done, (number, body) in enumerate(rows, 1):
+        try:
+            key = key_of(body)
+            if key in existing:
+                skipped += 1
+            else:
+                add(body)
+                session.flush()
+                existing.add(key)
+                created += 1
+        except BylabError as error:
+            raise type(error)(error.message, file=file, row=number,
+                              field=error.field) from None
+        if progress:
+            progress(done, len(rows))
+    return ImportReport(created, skipped)
 
 
 def _csv_columns(kind: str) -> list[str]:
@@ -246,24 +320,15 @@ def registry_import(ctx: Context, kind: str, text: str, format: Format, file: st
     if len(text.encode("utf-8")) > MAX_IMPORT_BYTES:
         raise InvalidInput(f"an import holds at most {MAX_IMPORT_BYTES // 2**20} MB", file=file)
     rows = list(_rows(text, format, file))
-    created = skipped = 0
+    if kind == "relation":
+        return _relations_import(ctx, rows, file, progress)
+    bodies = [(number, _from_csv_row(kind, raw) if format == "csv" else raw)
+              for number, raw in rows]
     with ctx.db.session() as session:
-        model = MODELS[kind]
-        existing = set(session.scalars(select(model.name)))
-        for done, (number, raw) in enumerate(rows, 1):
-            body = _from_csv_row(kind, raw) if format == "csv" else raw
-            try:
-                if body.get("name") in existing:
-                    skipped += 1
-                else:
-                    ADDERS[kind](session, ctx, str(body.get("organisation", "")),
-                                 PARSERS[kind](body))
-                    session.flush()
-                    existing.add(body["name"])
-                    created += 1
-            except BylabError as error:
-                raise type(error)(error.message, file=file, row=number,
-                                  field=error.field) from None
-            if progress:
-                progress(done, len(rows))
-    return ImportReport(created, skipped)
+        existing: set[Any] = set(session.scalars(select(MODELS[kind].name)))
+
+        def add(body: dict[str, Any]) -> None:
+            ADDERS[kind](session, ctx, str(body.get("organisation", "")), PARSERS[kind](body))
+
+        return _import_rows(session, bodies, file, progress, existing,
+                            lambda body: body.get("name"), add)

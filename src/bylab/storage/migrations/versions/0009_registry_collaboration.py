@@ -62,6 +62,26 @@ def upgrade() -> None:
     op.create_index(op.f("ix_registry_notifications_user_id"), "registry_notifications",
                     ["user_id"])
     _create_search_index()
+    _create_actor_relations()
+
+
+def _create_actor_relations() -> None:
+    table = "registry_actor_relations"
+    op.create_table(
+        table,
+        sa.Column("subject_id", sa.String(length=36), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("object_id", sa.String(length=36), nullable=False),
+        sa.Column("note", sa.String(length=300), nullable=False),
+        sa.Column("created_by", sa.String(length=100), nullable=False),
+        sa.Column("created", _WHEN, nullable=False),
+        *[sa.ForeignKeyConstraint([column], ["organisations.id"],
+                                  name=op.f(f"fk_{table}_{column}_organisations"),
+                                  ondelete="CASCADE")
+          for column in ("subject_id", "object_id")],
+        sa.PrimaryKeyConstraint("subject_id", "kind", "object_id", name=op.f(f"pk_{table}")),
+    )
+    op.create_index(op.f(f"ix_{table}_object_id"), table, ["object_id"])
 
 
 def _create_search_index() -> None:
@@ -95,6 +115,9 @@ def _create_search_index() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_registry_actor_relations_object_id"),
+                  table_name="registry_actor_relations")
+    op.drop_table("registry_actor_relations")
     op.drop_index("ix_registry_search_terms_rank", table_name="registry_search_terms")
     for table in ("registry_search_words", "registry_search_terms"):
         op.drop_index(op.f(f"ix_{table}_record_id"), table_name=table)
