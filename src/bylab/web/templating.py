@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
-import gettext
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -14,12 +13,11 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader, select_autoescape
 
 from bylab import __version__
+from bylab.web.i18n import FILTERS, LANGUAGES, translations_for
 from bylab.web.security import actor_of, csrf_token
 
 TEMPLATE_PACKAGES = ("web", "auth", "catalog", "places", "indicators", "registry", "dashboard",
                      "scenarios", "sensors", "connectors", "mobility")
-LANGUAGES = {"en": "English", "nb": "Norsk bokmål", "sv": "Svenska", "pl": "Polski"}
-LOCALE_DIR = Path(__file__).parent / "locale"
 
 
 def _environment() -> Environment:
@@ -45,6 +43,7 @@ def localised(texts: Mapping[str, str], language: str) -> str:
 
 templates = Jinja2Templates(env=_environment())
 templates.env.globals["localised"] = localised
+templates.env.filters.update(FILTERS)
 
 
 def language_of(request: Request) -> str:
@@ -61,8 +60,11 @@ def language_of(request: Request) -> str:
     return "en"
 
 
-def translations_for(language: str) -> gettext.NullTranslations:
-    return gettext.translation("bylab", LOCALE_DIR, languages=[language], fallback=True)
+def language_links(request: Request) -> list[tuple[str, str, str]]:
+    """(code, name, address) of this page in each UI language, keeping its other parameters."""
+    kept = [(key, value) for key, value in request.query_params.multi_items() if key != "lang"]
+    return [(code, name, f"{request.url.path}?{urlencode([*kept, ('lang', code)])}")
+            for code, name in LANGUAGES.items()]
 
 
 class _LazyCsrfToken:
@@ -89,6 +91,7 @@ def render(request: Request, template: str, status_code: int = 200, **values: An
         "csrf_token": _LazyCsrfToken(request),
         "lang": language,
         "languages": LANGUAGES,
+        "language_links": language_links(request),
         "version": __version__,
         "gettext": translations.gettext,
         "ngettext": translations.ngettext,
