@@ -18,6 +18,12 @@ BENCH_DIR = Path(__file__).parent
 QUICK_ARGS = {
     "import_csv": ["--rows", "200000"],
     "catalog_load": ["--datasets", "1000", "--seconds", "5"],
+    "registry_search": ["--records", "5000", "--rounds", "1", "--scan-queries", "2"],
+    "mobility_sumo": ["--population", "5000", "--size", "5"],
+    "indicators_recompute": ["--places", "50", "--years", "5", "--runs", "1"],
+    "scenario_mc": ["--places", "100", "--loop-places", "2"],
+    "sensor_aggregate": ["--rows", "2000000"],
+    "sensor_sta": ["--rows", "2000000", "--requests", "30"],
 }
 
 

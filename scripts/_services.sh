@@ -35,3 +35,13 @@ ensure_chromium() {
   [ -x /usr/bin/chromium ] || { echo "installing Debian's chromium…" >&2; apt_install chromium; }
   command -v pdftotext >/dev/null || apt_install poppler-utils
 }
+
+ensure_java() {
+  # pyspark (the Spark equality test of the indicator engine) needs a Java 17+ runtime.
+  command -v java >/dev/null || apt_install openjdk-17-jre-headless
+}
+
+ensure_pdf_libraries() {
+  # WeasyPrint (the PDF city profile) draws text with Pango.
+  ldconfig -p | grep -q libpangoft2-1.0 || apt_install libpango-1.0-0 libpangoft2-1.0-0
+}

@@ -20,6 +20,9 @@ from bylab.web.errors import install_error_handlers
 from bylab.web.routes import router as web_router
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
+# Chart.js, installed from the npm registry by `npm ci` in frontend/ (see frontend/package.json).
+CHARTJS_DIR = (Path(__file__).resolve().parents[2] / "frontend" / "node_modules" / "chart.js"
+               / "dist")
 
 
 def _capability_routers() -> list:  # type: ignore[type-arg]
@@ -44,7 +47,10 @@ def create_app(bylab: Bylab) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+        from bylab.connectors.scheduler import harvest_scheduler_running
+
+        with harvest_scheduler_running(bylab):
+            yield
         bylab.close()
 
     # FastAPIOffline serves the API docs' Swagger UI from its own package, not from a CDN.
@@ -72,6 +78,10 @@ def create_app(bylab: Bylab) -> FastAPI:
     install_error_handlers(app)
     app.mount("/static/vendor/leaflet", StaticFiles(directory=xstatic_leaflet.BASE_DIR),
               name="leaflet")
+    if not CHARTJS_DIR.is_dir():
+        raise RuntimeError(f"chart assets are not installed ({CHARTJS_DIR} is missing): "
+                           "run `npm ci` in the frontend/ folder of the bylab checkout")
+    app.mount("/static/vendor/chartjs", StaticFiles(directory=CHARTJS_DIR), name="chartjs")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(web_router)
     for router in _capability_routers():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import os
 import socket
 import sys
@@ -50,9 +51,14 @@ def default_workers() -> int:
 
 
 def settings_environment(settings: Settings) -> dict[str, str]:
-    """The settings as BYLAB_* variables, so worker processes build the same instance."""
-    return {f"BYLAB_{name.upper()}": str(value)
-            for name, value in settings.model_dump().items() if value is not None}
+    """The settings as BYLAB_* variables, so worker processes build the same instance.
+    Lists and mappings go as JSON, the form pydantic-settings reads complex values in."""
+    return {f"BYLAB_{name.upper()}": _environment_value(value)
+            for name, value in settings.model_dump(mode="json").items() if value is not None}
+
+
+def _environment_value(value: object) -> str:
+    return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
 
 
 def run_server(bylab: Bylab, host: str, port: int, workers: int = 1) -> None:

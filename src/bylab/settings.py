@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from platformdirs import user_data_dir
 from pydantic import Field
@@ -81,10 +81,67 @@ class Settings(BaseSettings):
         default="bylab", description="Publisher named on the DCAT catalogue record."
     )
     default_language: str = Field(default="en", description="UI language: en, nb, sv or pl.")
+    harvest_scheduler: bool = Field(
+        default=False,
+        description="Run due harvest sources in the background of `bylab serve` (each "
+        "worker checks; a database claim makes every due run happen once).",
+    )
+    harvest_scheduler_interval_s: int = Field(
+        default=60, ge=1, description="How often the harvest scheduler looks for due sources."
+    )
     default_region: str = Field(
         default="NO-15",
         description="Place id the home page and maps open on (NO-15: Møre og Romsdal).",
     )
+    mqtt_host: str = Field(default="127.0.0.1",
+                           description="MQTT broker `bylab sensors ingest` subscribes to.")
+    mqtt_port: int = Field(default=1883, description="Port of the MQTT broker.")
+    mqtt_topics: list[str] = Field(
+        default=["bylab/observations/#"],
+        description="Topics `bylab sensors ingest` subscribes to (QoS 1).")
+    mqtt_client_id: str = Field(
+        default="bylab-ingest",
+        description="Fixed MQTT client id: the broker keeps its session (and every "
+                    "unacknowledged message) while ingestion is down.")
+    mqtt_sensor_mapping: dict[str, str] = Field(
+        default_factory=dict,
+        description="Sensor names of simple `{sensor, time, value}` payloads mapped to "
+                    "datastream keys; names not listed are taken as datastream keys.")
+    mqtt_batch_size: int = Field(
+        default=5000, description="Most observations ingestion stores (then acknowledges) at once.")
+    mqtt_batch_ms: int = Field(
+        default=200, description="Longest wait (ms) before ingestion stores a partial batch.")
+    sensor_max_future_s: int = Field(
+        default=3600,
+        description="How far (seconds) an observation's time may lie in the future before it "
+                    "is refused as a bad clock.")
+    smtp_host: str | None = Field(
+        default=None,
+        description="SMTP server that e-mails registry notifications to followers "
+                    "(unset: in-app feed only).",
+    )
+    smtp_port: int = Field(default=25, description="Port of the SMTP server.")
+    smtp_sender: str = Field(default="bylab@localhost",
+                             description="From address of notification e-mails.")
+    smtp_username: str | None = Field(default=None, description="SMTP login, if it needs one.")
+    smtp_password: str | None = Field(default=None, description="SMTP password.")
+    smtp_starttls: bool = Field(default=False,
+                                description="Upgrade the SMTP connection with STARTTLS.")
+    indicator_engine: Literal["duckdb", "spark"] = Field(
+        default="duckdb",
+        description="Engine that runs the compiled KPI queries: embedded DuckDB, or Apache "
+                    "Spark (needs `pip install pyspark` and Java 17+).")
+    spark_master: str = Field(
+        default="local[2]",
+        description="Spark master URL with `indicator_engine = \"spark\"`: local[N], "
+                    "spark://host:7077, yarn or k8s://…; the data dir must be at the same "
+                    "path on every executor (shared file system).")
+    spark_conf: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra Spark configuration, e.g. {\"spark.executor.memory\" = \"4g\"}.")
+    mobility_parallel_runs: int = Field(
+        default=2, ge=1,
+        description="SUMO runs a server process executes at once; later ones wait, queued.")
 
     @classmethod
     def settings_customise_sources(

@@ -45,7 +45,7 @@ def test_workers_rebuild_the_same_settings(monkeypatch: pytest.MonkeyPatch,
                                            tmp_path: Path) -> None:
     chosen = Settings(data_dir=tmp_path / "data", port=8123, secure_cookies=True,
                       database_url="sqlite:///" + str(tmp_path / "elsewhere.db"),
-                      catalog_title="Kommune data")
+                      catalog_title="Kommune data", mqtt_topics=["city/+/air", "bylab/#"])
     for name in Settings.model_fields:
         monkeypatch.delenv(f"BYLAB_{name.upper()}", raising=False)
     for variable, value in settings_environment(chosen).items():
