@@ -124,3 +124,14 @@ def test_compare_runs_scenarios_side_by_side(towns_client: httpx.Client) -> None
     assert [document["scenario"]["name"] for document in listed] == ["baseline"]
     assert towns_client.get("/api/scenarios/compare",
                             params={"names": ["no-such-plan"]}).status_code == 404
+
+
+def test_a_run_without_javascript_keeps_the_csrf_token_out_of_the_address(
+        towns_client: httpx.Client) -> None:
+    response = towns_client.get("/scenarios/editor",
+                                params={"place": "NO-4003", "csrf_token": "secret", "draws": "50"},
+                                follow_redirects=False)
+    assert response.status_code == 303
+    assert "secret" not in response.headers["location"]
+    assert "place=NO-4003" in response.headers["location"]
+    assert "draws=50" in response.headers["location"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 from datetime import date
+from urllib.parse import urlencode
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -331,7 +332,13 @@ def _initial_form(ctx: Context, query: dict[str, str]) -> EditorForm:
 
 
 @router.get("/scenarios/editor", response_class=HTMLResponse, include_in_schema=False)
-def editor_page(request: Request, ctx: ContextDep) -> HTMLResponse:
+def editor_page(request: Request, ctx: ContextDep) -> Response:
+    if "csrf_token" in request.query_params:
+        # The editor's one form also carries the save buttons' CSRF token; a run without
+        # JavaScript submits it by GET. Keep it out of history, Referer headers and logs.
+        kept = [(key, value) for key, value in request.query_params.multi_items()
+                if key != "csrf_token"]
+        return RedirectResponse(f"{request.url.path}?{urlencode(kept)}", status_code=303)
     query = dict(request.query_params)
     form = _initial_form(ctx, query)
     ask, solved, solve_error = None, None, None
