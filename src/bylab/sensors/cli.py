@@ -113,6 +113,9 @@ def replay(
 
 @app.command("compact")
 def compact() -> None:
-    """Merge each day's observation files into one (faster reads after many small batches)."""
-    days = actions.observation_store(_open_bylab().system_context()).compact()
-    typer.echo(f"{days} days compacted")
+    """Merge each day's observation files into one, and each closed month's (before the
+    current month, UTC) into one file (faster reads over long spans)."""
+    store = actions.observation_store(_open_bylab().system_context())
+    days = store.compact()
+    months = store.compact_months()
+    typer.echo(f"{days} days and {months} months compacted")

@@ -18,6 +18,7 @@ from bylab.sensors.actions import (
     Unit,
     datastream_create,
     datastream_index,
+    observation_store,
     observations_store,
     thing_create,
 )
@@ -42,8 +43,10 @@ SERIES = {
 
 
 def sensors_demo_load(ctx: Context, data_dir: Path,
-                      progress: Callable[[str], None] | None = None) -> int:
-    """Load the stations and their series (skipped if loaded); returns observations stored."""
+                      progress: Callable[[str], None] | None = None, compact: bool = True
+                      ) -> int:
+    """Load the stations and their series (skipped if loaded), then compact the closed
+    months unless told not to; returns observations stored."""
     report = progress or (lambda _message: None)
     with ctx.db.session() as session:
         if session.scalar(select(Thing.id).limit(1)) is not None:
@@ -54,6 +57,9 @@ def sensors_demo_load(ctx: Context, data_dir: Path,
     report(f"{len(stations)} stations with {len(SERIES)} datastreams each")
     stored = _series_load(ctx, data_dir / SERIES_FILE)
     report(f"{stored:,} observations stored")
+    if compact:
+        months = observation_store(ctx).compact_months()
+        report(f"{months} closed months compacted")
     return stored
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel
 
 from bylab.sensors import actions
+from bylab.sensors.aggregate import datastream_aggregate
 from bylab.sensors.sta import SERVICE_PATH, Request as StaRequest, load_graph, service_root, sta_get
 from bylab.web.security import ContextDep, check_csrf
 from bylab.web.templating import render
@@ -36,6 +38,27 @@ def sta_resource(request: Request, ctx: ContextDep, resource: str) -> Response:
     if isinstance(answer, str):
         return PlainTextResponse(answer)
     return JSONResponse(answer)
+
+
+class BucketOut(BaseModel):
+    start: datetime
+    mean: float
+    min: float
+    max: float
+    count: int
+
+
+@router.get("/api/sensors/datastreams/{datastream_id}/aggregate")
+def api_datastream_aggregate(
+        ctx: ContextDep, datastream_id: int,
+        interval: Literal["day", "month", "year"] = "day",
+        first: Annotated[datetime | None, Query(alias="from")] = None,
+        last: Annotated[datetime | None, Query(alias="to")] = None) -> list[BucketOut]:
+    """Mean, min, max and count of a datastream's results per day, month or year (UTC), from
+    ``from`` (included) to ``to`` (excluded)."""
+    return [BucketOut(start=bucket.start, mean=bucket.mean, min=bucket.min, max=bucket.max,
+                      count=bucket.count)
+            for bucket in datastream_aggregate(ctx, datastream_id, interval, first, last)]
 
 
 class DeadLetterOut(BaseModel):

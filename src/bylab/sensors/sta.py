@@ -21,6 +21,7 @@ from sqlalchemy import select
 from bylab.core import Context
 from bylab.errors import InvalidInput, NotFound
 from bylab.sensors.actions import observation_store, visible_things_clause
+from bylab.sensors.aggregate import Apply, apply_bounds, apply_query, parse_apply
 from bylab.sensors.models import (
     Datastream,
     FeatureOfInterest,
@@ -50,7 +51,8 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/iot_sensing/1.1/req/resource-path/resource-path-to-entities",
     "http://www.opengis.net/spec/iot_sensing/1.1/req/request-data",
 ]
-QUERY_OPTIONS = {"$top", "$skip", "$count", "$filter", "$orderby", "$select", "$expand"}
+QUERY_OPTIONS = {"$top", "$skip", "$count", "$filter", "$orderby", "$select", "$expand",
+                 "$apply"}
 TO_ONE = {"Thing", "Sensor", "ObservedProperty", "Datastream", "FeatureOfInterest"}
 
 
@@ -198,6 +200,7 @@ class Options:
     orderby: list[tuple[str, bool]] = field(default_factory=list)
     select: list[str] | None = None
     expand: list[Expand] = field(default_factory=list)
+    apply: Apply | None = None  # the aggregation extension, on Observations only
 
 
 def _integer(params: Mapping[str, str], name: str, default: int) -> int:
@@ -226,6 +229,8 @@ def parse_options(params: Mapping[str, str]) -> Options:
         options.select = [name.strip() for name in text.split(",") if name.strip()]
     if text := params.get("$expand"):
         options.expand = parse_expand(text)
+    if text := params.get("$apply"):
+        options.apply = parse_apply(text)
     return options
 
 
@@ -259,8 +264,33 @@ def _observation_where(scope: ObservationScope, options: Options,
 
 def _days(options: Options) -> tuple[date | None, date | None]:
     low, high = time_bounds(options.filter, "phenomenonTime")
+    if options.apply is not None:
+        apply_low, apply_high = apply_bounds(options.apply, "phenomenonTime")
+        low = max(filter(None, (low, apply_low)), default=None)
+        high = min(filter(None, (high, apply_high)), default=None)
     return (low.astimezone(UTC).date() if low else None,
             high.astimezone(UTC).date() if high else None)
+
+
+def aggregated_page(ctx: Context, scope: ObservationScope, options: Options
+                    ) -> tuple[list[Entity], int | None, bool]:
+    """One page of the rows ``$apply`` makes of the observations in scope."""
+    assert options.apply is not None
+    scan = observation_store(ctx).scan(*_days(options)) if scope.datastream_ids else None
+    if scan is None:
+        return [], (0 if options.count else None), False
+    parameters: list[Any] = []
+    where = _observation_where(scope, options, parameters)
+    sql, names = apply_query(options.apply, scan, where, OBSERVATION_COLUMNS, parameters)
+    connection = ctx.tables.connection()
+    rows = connection.execute(f"{sql} LIMIT ? OFFSET ?",
+                              [*parameters, options.top + 1, options.skip]).fetchall()
+    total = None
+    if options.count:
+        total = int(connection.execute(f"SELECT count(*) FROM ({sql})",
+                                       parameters).fetchall()[0][0])
+    page = [dict(zip(names, row, strict=True)) for row in rows[:options.top]]
+    return page, total, len(rows) > options.top
 
 
 def observations_page(ctx: Context, scope: ObservationScope, options: Options
@@ -409,6 +439,9 @@ def _sort_key(name: str) -> Any:
 
 def _page(request: Request, source: list[Entity] | ObservationScope, options: Options
           ) -> tuple[list[Entity], int | None, bool]:
+    if options.apply is not None:
+        raise InvalidInput("$apply is offered on Observations collections only, not in "
+                           "$expand", field="$apply")
     if isinstance(source, ObservationScope):
         return observations_page(request.ctx, source, options)
     items = source
@@ -435,6 +468,8 @@ def next_link(request: Request, options: Options) -> str:
 
 def collection(request: Request, set_name: str, source: list[Entity] | ObservationScope,
                options: Options, ref: bool = False) -> Entity:
+    if options.apply is not None:
+        return _aggregated_collection(request, source, options)
     page, total, more = _page(request, source, options)
     out: Entity = {}
     if total is not None:
@@ -443,6 +478,21 @@ def collection(request: Request, set_name: str, source: list[Entity] | Observati
         out["value"] = [{"@iot.selfLink": self_link(request, set_name, item)} for item in page]
     else:
         out["value"] = [render(request, set_name, item, options) for item in page]
+    if more:
+        out["@iot.nextLink"] = next_link(request, options)
+    return out
+
+
+def _aggregated_collection(request: Request, source: list[Entity] | ObservationScope,
+                           options: Options) -> Entity:
+    if not isinstance(source, ObservationScope):
+        raise InvalidInput("$apply is offered on Observations only", field="$apply")
+    if options.orderby or options.select is not None or options.expand:
+        raise InvalidInput("$apply cannot be combined with $orderby, $select or $expand",
+                           field="$apply")
+    page, total, more = aggregated_page(request.ctx, source, options)
+    out: Entity = {} if total is None else {"@iot.count": total}
+    out["value"] = page
     if more:
         out["@iot.nextLink"] = next_link(request, options)
     return out
@@ -529,6 +579,9 @@ def sta_get(request: Request) -> Entity | str:
             return _property(segments[position + 1:], name, entity.get(name))
         raise NotFound(f"{set_name} have no '{name}'")
     if entity is not None:
+        if options.apply is not None:
+            raise InvalidInput("$apply is offered on Observations collections only",
+                               field="$apply")
         return render(request, set_name, entity, options)
     return collection(request, set_name, source, options)
 

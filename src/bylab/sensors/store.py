@@ -10,17 +10,27 @@ an anti-join drops it: (datastream, phenomenonTime) is stored once. Files are wr
 temporary name, fsynced and renamed into place (``TableStore.atomic_path``), under an
 exclusive file lock shared by every process, so two writers never both store the same
 observation and a reader never sees half a file.
+
+Closed months are compacted into one file each (``month=YYYY-MM/part-<uuid>.parquet``), so a
+query over years opens dozens of files rather than thousands. A month's
+``month=YYYY-MM/manifest.json`` names its current file and the day files merged into it; it
+is replaced atomically, which is the moment the compaction takes effect: readers list the day
+files first and read the manifest after, so they see each observation exactly once, before,
+during and after a compaction. Day files of a month that is compacted already keep being
+written as usual (late observations) and are merged at the next compaction.
 """
 
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import date
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +53,13 @@ OBSERVATION_SCHEMA = pa.schema([
 INPUT_COLUMNS = ("datastream_id", "phenomenon_time", "result", "result_time", "feature_id")
 ROW_GROUP_SIZE = 128 * 1024
 WRITE_THREADS = 8
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class MonthManifest:
+    file: str  # relative to the store root
+    replaces: tuple[str, ...]  # day files (relative) merged into ``file``
 
 
 def _column(values: Any, type_: pa.DataType) -> pa.Array | pa.ChunkedArray:
@@ -90,7 +107,8 @@ class ObservationStore:
                 fcntl.flock(lock_file, fcntl.LOCK_UN)
 
     def files(self, first: date | None = None, last: date | None = None) -> list[str]:
-        """The stored files of the days from ``first`` to ``last`` (both included)."""
+        """The stored files holding the days from ``first`` to ``last`` (both included); a
+        compacted month's file holds the whole month."""
         if not self.root.exists():
             return []
         found = []
@@ -99,7 +117,27 @@ class ObservationStore:
             if (first and day < first.isoformat()) or (last and day > last.isoformat()):
                 continue
             found.extend(str(path) for path in sorted(folder.glob("part-*.parquet")))
-        return found
+        # Read after listing the days: see the module docstring.
+        manifests = self._manifests(first, last).values()
+        replaced = {str(self.root / name) for manifest in manifests
+                    for name in manifest.replaces}
+        return [path for path in found if path not in replaced] + [
+            str(self.root / manifest.file) for manifest in manifests]
+
+    def _manifests(self, first: date | None = None, last: date | None = None
+                   ) -> dict[str, MonthManifest]:
+        """The manifests of the compacted months overlapping ``first``..``last``, by month."""
+        manifests = {}
+        for folder in sorted(self.root.glob("month=*")):
+            month = folder.name.removeprefix("month=")
+            if (first and month < first.isoformat()[:7]) or (last and month > last.isoformat()[:7]):
+                continue
+            try:
+                written = json.loads((folder / MANIFEST).read_text())
+            except FileNotFoundError:
+                continue  # a first compaction of this month that did not finish
+            manifests[month] = MonthManifest(written["file"], tuple(written["replaces"]))
+        return manifests
 
     def scan(self, first: date | None = None, last: date | None = None) -> str | None:
         """A FROM-clause expression over the observations of those days; None if there are none."""
@@ -163,20 +201,63 @@ class ObservationStore:
         """Merge each day's files into one; returns the number of days compacted."""
         compacted = 0
         with self._write_lock():
+            self._remove_replaced()
             for folder in sorted(self.root.glob("day=*")):
                 parts = sorted(folder.glob("part-*.parquet"))
                 if len(parts) < 2:
                     continue
-                merged = pq.read_table(parts, schema=OBSERVATION_SCHEMA).sort_by(
-                    [("datastream_id", "ascending"), ("phenomenon_time", "ascending")])
-                with self._tables.atomic_path(folder / f"part-{uuid.uuid4().hex}.parquet") as tmp:
-                    pq.write_table(merged, tmp, row_group_size=ROW_GROUP_SIZE,
-                                   compression="zstd")
+                self._merge(parts, folder / f"part-{uuid.uuid4().hex}.parquet")
                 for part in parts:
                     part.unlink()
                 _fsync_directory(folder)
                 compacted += 1
         return compacted
+
+    def compact_months(self, before: date | None = None) -> int:
+        """Merge the day files of every month before ``before`` (default: the current month,
+        UTC) into one file per month; returns the number of months compacted."""
+        limit = (before or datetime.now(UTC).date()).isoformat()[:7]
+        with self._write_lock():
+            self._remove_replaced()
+            days: dict[str, list[Path]] = {}
+            for folder in sorted(self.root.glob("day=*")):
+                month = folder.name.removeprefix("day=")[:7]
+                if month < limit:
+                    days.setdefault(month, []).extend(sorted(folder.glob("part-*.parquet")))
+            previous = self._manifests()
+            work = [(month, parts, previous.get(month)) for month, parts in days.items() if parts]
+            with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
+                list(pool.map(lambda item: self._compact_month(*item), work))
+        return len(work)
+
+    def _compact_month(self, month: str, parts: list[Path], previous: MonthManifest | None
+                       ) -> None:
+        folder = self.root / f"month={month}"
+        inputs = [*parts, self.root / previous.file] if previous else parts
+        target = folder / f"part-{uuid.uuid4().hex}.parquet"
+        self._merge(inputs, target)
+        manifest = {"file": str(target.relative_to(self.root)),
+                    "replaces": [str(part.relative_to(self.root)) for part in parts]}
+        with self._tables.atomic_path(folder / MANIFEST) as temporary:
+            temporary.write_text(json.dumps(manifest))
+        _fsync_directory(folder)
+        for stale in inputs:
+            stale.unlink()
+        for part in parts:
+            _remove_if_empty(part.parent)
+
+    def _remove_replaced(self) -> None:
+        """Day files a crash left behind after their month's manifest took them over."""
+        for manifest in self._manifests().values():
+            for name in manifest.replaces:
+                (self.root / name).unlink(missing_ok=True)
+                _remove_if_empty((self.root / name).parent)
+
+    def _merge(self, inputs: list[Path], target: Path) -> None:
+        merged = pq.read_table(inputs, schema=OBSERVATION_SCHEMA).sort_by(
+            [("datastream_id", "ascending"), ("phenomenon_time", "ascending")])
+        with self._tables.atomic_path(target) as temporary:
+            pq.write_table(merged, temporary, row_group_size=ROW_GROUP_SIZE, compression="zstd")
 
 
 def _days(rows: pa.Table) -> pa.Array:
@@ -195,6 +276,13 @@ def _has_repeats(sorted_ids: pa.ChunkedArray) -> bool:
     """Whether a column sorted so that equal ids are neighbours holds an id twice."""
     values = sorted_ids.to_numpy()
     return bool((values[1:] == values[:-1]).any())
+
+
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        pass  # not empty (or gone)
 
 
 def _fsync_directory(folder: Path) -> None:
