@@ -31,10 +31,10 @@ from bylab.indicators.actions import (
     indicator_values,
     kpi_list,
     kpi_show,
-    readable_values,
 )
 from bylab.indicators.compare import Comparison, PeerKind, indicator_compare, standings
 from bylab.indicators.models import IndicatorTarget, IndicatorValue
+from bylab.indicators.reads import readable_plain_values
 from bylab.indicators.targets import TargetStatus, target_status
 from bylab.places.models import Place
 from bylab.places.queries import place_children, place_get
@@ -206,10 +206,10 @@ def _values_by_period(ctx: Context, code: str, place_ids: set[str]
                       ) -> dict[str, dict[str, float]]:
     """Period -> place id -> value of one KPI, of the values the actor may see. Every year of
     a peer group is read at once and kept (see cached_view): the year slider then only picks
-    from it, and reading is what costs (each stored value carries its provenance)."""
+    from it. The provenance the map does not show is not read."""
     by_period: dict[str, dict[str, float]] = {}
     with ctx.db.session() as session:
-        for row in readable_values(session, ctx, [code], place_ids):
+        for row in readable_plain_values(session, ctx, [code], place_ids):
             if row.value is not None:
                 by_period.setdefault(row.period, {})[row.place_id] = row.value
     return by_period
@@ -375,9 +375,12 @@ def _indicator_revision(ctx: Context) -> tuple[Any, ...]:
         return tuple(session.execute(select(*(part.scalar_subquery() for part in parts))).one())
 
 
-def cached_view(ctx: Context, kind: str, key: Hashable, compute: Callable[[], View]) -> View:
+def cached_view(ctx: Context, kind: str, key: Hashable, compute: Callable[[], View],
+                weigh: Callable[[View], int] = lambda _view: 1) -> View:
     """``compute()``, or the same view computed earlier in this process for a reader who sees
     the same datasets, under the same catalogue revision (dataset visibility) and the same
-    stored values, targets and places. Views are read-only once made."""
+    stored values, targets and places. Views are read-only once made; ``weigh`` bounds what
+    a kind keeps (see CatalogReadCache)."""
     return cached_read(ctx, f"dashboard_{kind}",
-                       (visibility_key(ctx.actor), _indicator_revision(ctx), key), compute)
+                       (visibility_key(ctx.actor), _indicator_revision(ctx), key), compute,
+                       weigh)

@@ -4,15 +4,18 @@ comparison, embeddable views (public data only), the printable report and the ex
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from bylab.auth.actor import Actor
 from bylab.catalog.queries import dataset_show
@@ -36,12 +39,67 @@ from bylab.errors import InvalidInput, NotFound
 from bylab.places.queries import places_feature_collection
 from bylab.indicators.actions import KpiEntry, ValueRow, kpi_show
 from bylab.web.security import ContextDep, bylab_of
-from bylab.web.templating import render
+from bylab.web.templating import language_of, render
 
 router = APIRouter()
 ASSETS_DIR = Path(__file__).parent / "static"
 BOUNDARY_SIMPLIFY_DEG = 0.002  # about 200 m: fine at region scale, a tenth of the bytes
-ASSET_TYPES = {".js": "text/javascript", ".css": "text/css"}
+ASSET_TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
+GZIP_LEVEL = 6  # as the app's GZipMiddleware
+
+
+@dataclass(frozen=True)
+class CachedBody:
+    """A response body kept serialised and compressed once, so a repeated view costs neither
+    rendering nor compression."""
+
+    body: bytes
+    gzipped: bytes
+    media_type: str
+    headers: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def of(cls, response: Response) -> CachedBody:
+        body = bytes(response.body)
+        headers = tuple((name, value) for name, value in response.headers.items()
+                        if name in ("content-disposition", "cache-control"))
+        return cls(body, gzip.compress(body, GZIP_LEVEL, mtime=0),
+                   response.media_type or "application/octet-stream", headers)
+
+    @property
+    def weight(self) -> int:
+        return len(self.body) + len(self.gzipped)
+
+    def response(self, request: Request) -> Response:
+        headers = dict(self.headers)
+        if "gzip" in request.headers.get("accept-encoding", ""):
+            return Response(self.gzipped, media_type=self.media_type,
+                            headers={**headers, "Content-Encoding": "gzip",
+                                     "Vary": "Accept-Encoding"})
+        return Response(self.body, media_type=self.media_type, headers=headers)
+
+
+def cached_response(request: Request, ctx: Context, make: Callable[[], Response],
+                    per_reader: bool = False) -> Response:
+    """``make()``'s response, or the same body made earlier in this process for this address
+    and language by a reader who sees the same datasets (``cached_view``'s key and
+    invalidation). Pages that show who is logged in (``per_reader``) are kept for anonymous
+    readers only; a response that sets a cookie (a language switch) is never kept."""
+    if per_reader and not ctx.actor.is_anonymous:
+        return make()
+    made: list[Response] = []
+
+    def compute() -> CachedBody | None:
+        made.append(make())
+        if "set-cookie" in made[0].headers or made[0].status_code != 200:
+            return None
+        return CachedBody.of(made[0])
+
+    key = (request.url.path, request.url.query, language_of(request))
+    kept = cached_view(ctx, "response", key, compute, lambda body: body.weight if body else 1)
+    if kept is None:
+        return made[0] if made else make()
+    return kept.response(request)
 
 
 def public_context(request: Request) -> Context:
@@ -116,35 +174,46 @@ def asset(name: str) -> FileResponse:
                         headers={"Cache-Control": "public, max-age=3600"})
 
 
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> FileResponse:
+    """Browsers ask for it on every site; the bylab mark as SVG."""
+    return asset("favicon.svg")
+
+
 # ---------------------------------------------------------------- overview
 
 @router.get("/api/dashboard/boundaries", tags=["dashboard"])
-def api_boundaries(ctx: ContextDep, region: str) -> Response:
+def api_boundaries(request: Request, ctx: ContextDep, region: str) -> Response:
     """The boundaries of the region's municipalities valid today, simplified, as the overview
     map draws them (the places API's GeoJSON, kept serialised per process)."""
     place_id, today = region.strip().upper(), date.today()
-    body = cached_view(ctx, "boundaries", (place_id, today), lambda: json.dumps(
-        places_feature_collection(ctx, None, "municipality", place_id, today,
-                                  BOUNDARY_SIMPLIFY_DEG)))
-    return Response(body, media_type="application/geo+json",
-                    headers={"Cache-Control": "public, max-age=3600"})
+    body = cached_view(ctx, "boundaries", (place_id, today), lambda: CachedBody.of(Response(
+        json.dumps(places_feature_collection(ctx, None, "municipality", place_id, today,
+                                             BOUNDARY_SIMPLIFY_DEG)),
+        media_type="application/geo+json", headers={"Cache-Control": "public, max-age=3600"})))
+    return body.response(request)
 
 
 @router.get("/api/dashboard/overview", tags=["dashboard"])
-def api_overview(ctx: ContextDep, region: str | None = None, kpi: str | None = None,
-                 year: str | None = None, peers: str = "region") -> dict[str, Any]:
+def api_overview(request: Request, ctx: ContextDep, region: str | None = None,
+                 kpi: str | None = None, year: str | None = None,
+                 peers: str = "region") -> Response:
     """The region's municipalities on one KPI and year: value, rank and percentile among the
     peer group (``region`` or ``country``), and the quantile legend of the map."""
-    return _overview_json(_overview(ctx, _selection(region, kpi, year, peers)))
+    return cached_response(request, ctx, lambda: JSONResponse(
+        _overview_json(_overview(ctx, _selection(region, kpi, year, peers)))))
 
 
 @router.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)
 def page_overview(request: Request, ctx: ContextDep, region: str | None = None,
                   kpi: str | None = None, year: str | None = None,
                   peers: str = "region") -> HTMLResponse:
-    view = _overview(ctx, _selection(region, kpi, year, peers))
-    return render(request, "dashboard/overview.html", view=view, data=_overview_json(view),
-                  query=selection_query(view))
+    def make() -> Response:
+        view = _overview(ctx, _selection(region, kpi, year, peers))
+        return render(request, "dashboard/overview.html", view=view,
+                      data=_overview_json(view), query=selection_query(view))
+
+    return cached_response(request, ctx, make, per_reader=True)
 
 
 @router.get("/dashboard/overview.csv", include_in_schema=False)
@@ -170,9 +239,10 @@ def embed_map(request: Request, region: str | None = None, kpi: str | None = Non
 
 @router.get("/dashboard/places/{place_id}", response_class=HTMLResponse,
             include_in_schema=False)
-def page_profile(request: Request, ctx: ContextDep, place_id: str) -> HTMLResponse:
-    return render(request, "dashboard/profile.html", profile=_profile(ctx, place_id),
-                  sparkline=sparkline)
+def page_profile(request: Request, ctx: ContextDep, place_id: str) -> Response:
+    return cached_response(request, ctx, lambda: render(
+        request, "dashboard/profile.html", profile=_profile(ctx, place_id),
+        sparkline=sparkline), per_reader=True)
 
 
 @router.get("/dashboard/places/{place_id}/report", response_class=HTMLResponse,
@@ -193,13 +263,16 @@ def report_pdf(request: Request, ctx: ContextDep, place_id: str) -> Response:
 
 
 @router.get("/dashboard/places/{place_id}/values.csv", include_in_schema=False)
-def profile_csv(ctx: ContextDep, place_id: str) -> Response:
-    shown = _profile(ctx, place_id)
-    rows = [[item.entry.kpi.code, item.entry.kpi.name(), period, value,
-             item.entry.definition.unit_label if item.entry.definition else ""]
-            for item in shown.kpis for period, value in item.series]
-    return _csv_response(["kpi_code", "kpi_name", "period", "value", "unit"], rows,
-                         f"{shown.place.id}.csv")
+def profile_csv(request: Request, ctx: ContextDep, place_id: str) -> Response:
+    def make() -> Response:
+        shown = _profile(ctx, place_id)
+        rows = [[item.entry.kpi.code, item.entry.kpi.name(), period, value,
+                 item.entry.definition.unit_label if item.entry.definition else ""]
+                for item in shown.kpis for period, value in item.series]
+        return _csv_response(["kpi_code", "kpi_name", "period", "value", "unit"], rows,
+                             f"{shown.place.id}.csv")
+
+    return cached_response(request, ctx, make)
 
 
 # ---------------------------------------------------------------- compare
