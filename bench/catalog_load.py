@@ -131,7 +131,7 @@ def serve(data_dir: Path, port: int, workers: int | None) -> subprocess.Popen[by
     server = subprocess.Popen([str(bylab_cli), "serve", "--host", "127.0.0.1", "--port",
                                str(port), *worker_option], env=environment,
                               stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a loaded 2-core machine can take long to start
     while time.monotonic() < deadline:
         try:
             httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1)

@@ -177,6 +177,12 @@ def test_compare_takes_two_to_six_places(web: httpx.Client) -> None:
         assert answer.status_code == 400 and answer.json()["error"]["field"] == "places"
 
 
+def test_compare_page_shows_a_bad_list_beside_the_field(web: httpx.Client) -> None:
+    page = web.get("/dashboard/compare", params={"places": "NO-1506, "})
+    assert page.status_code == 400
+    assert 'id="places-error"' in page.text and 'value="NO-1506, "' in page.text
+
+
 def test_compare_series_equal_the_stored_values(demo: Bylab, web: httpx.Client) -> None:
     answer = web.get("/api/dashboard/compare", params={"places": "NO-1506,no-1505"}).json()
     [density] = [chart for chart in answer["kpis"] if chart["slug"] == DENSITY_SLUG]

@@ -311,7 +311,11 @@ def api_compare(ctx: ContextDep, places: str) -> dict[str, Any]:
 
 @router.get("/dashboard/compare", response_class=HTMLResponse, include_in_schema=False)
 def page_compare(request: Request, ctx: ContextDep, places: str = "") -> HTMLResponse:
-    compared = _compare(ctx, places) if places else None
+    try:
+        compared = _compare(ctx, places) if places else None
+    except InvalidInput as error:  # shown beside the field, so the user can fix the list
+        return render(request, "dashboard/compare.html", compared=None, places=places,
+                      charts=[], error=error, status_code=400)
     return render(request, "dashboard/compare.html", compared=compared, places=places,
                   charts=_compare_json(compared) if compared else [])
 
