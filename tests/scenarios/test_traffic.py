@@ -137,6 +137,12 @@ def test_api_runs_scenario_and_baseline_and_compares_them(skien: Bylab,
     assert indicators["co2_kg"]["change"] == pytest.approx(
         indicators["co2_kg"]["scenario"] - indicators["co2_kg"]["baseline"])
     assert indicators["travel_time_index"]["scenario"] >= 1
+    assert {key: indicators["travel_time_index"][key] for key in (
+        "kpi_code", "kpi_name", "kpi_role", "kpi_url", "unit")} == {
+        "kpi_code": "EC: I: T: 5A", "kpi_name": "Travel Time Index", "kpi_role": "value",
+        "kpi_url": "/indicators/EC-I-T-5A", "unit": "ratio"}
+    assert indicators["co2_kg"]["kpi_role"] == "input"  # of the GHG KPI, not its value
+    assert indicators["mean_delay_s"]["kpi_code"] is None
     run = skien_client.get(status["run"]["url"].replace("/mobility", "/api/mobility"),
                            headers=headers).json()
     derived = run["provenance"]["derived_from"]
@@ -174,6 +180,10 @@ def test_editor_button_starts_the_runs_and_the_page_shows_the_comparison(
     assert f'href="/mobility/runs/{query["run"]}"' in page
     assert f'href="/mobility/runs/{query["baseline"]}"' in page
     assert "Synthetic" in page
+    assert 'href="/indicators/EC-I-T-5A">EC: I: T: 5A Travel Time Index</a>' in page
+    kpi_page = skien_client.get("/indicators/EC-I-T-5A").text
+    assert 'id="simulated-values"' in kpi_page
+    assert f'href="/mobility/runs/{query["run"]}"' in kpi_page
     run_page = skien_client.get(f"/mobility/runs/{query['run']}").text
     assert 'id="derived-from"' in run_page and "skien-shift (scenario, 2030)" in run_page
 

@@ -14,6 +14,7 @@ from bylab.catalog.pages import saved_upload
 from bylab.core import Context
 from bylab.errors import InvalidInput, invalid_input_from
 from bylab.mobility.demand import DemandInput, ModeShare
+from bylab.mobility.kpi import SimulatedValue, kpi_of, simulated_values
 from bylab.mobility.models import MobilityRun
 from bylab.mobility.network import NetworkKind, NetworkSpec
 from bylab.mobility.runs import (
@@ -115,6 +116,15 @@ def api_run(ctx: ContextDep, run_id: str) -> RunOut:
     return _detail(run_get(ctx, run_id))
 
 
+@router.get("/api/mobility/simulated-values")
+def api_simulated_values(ctx: ContextDep, kpi: str | None = None,
+                         place: str | None = None) -> list[SimulatedValue]:
+    """KPI values and inputs from your organisations' succeeded SUMO runs (SYNTHETIC: never
+    among the measured values of `/api/indicators/values`), of a KPI (code or slug) and a
+    place when given."""
+    return simulated_values(ctx, kpi, place)
+
+
 @router.post("/api/mobility/runs/{run_id}/cancel")
 def api_run_cancel(request: Request, ctx: ContextDep, run_id: str) -> RunOut:
     """Cancel a queued or running run (it stops within a second)."""
@@ -164,7 +174,8 @@ def page_run_start(
 
 @router.get("/mobility/runs/{run_id}", response_class=HTMLResponse, include_in_schema=False)
 def page_run(request: Request, ctx: ContextDep, run_id: str) -> HTMLResponse:
-    return render(request, "mobility/run.html", run=run_get(ctx, run_id), units=RESULT_UNITS)
+    return render(request, "mobility/run.html", run=run_get(ctx, run_id), units=RESULT_UNITS,
+                  kpi_of=kpi_of)
 
 
 @router.post("/mobility/runs/{run_id}/cancel", include_in_schema=False)

@@ -41,6 +41,7 @@ from bylab.errors import (
 )
 from bylab.mobility import calibration
 from bylab.mobility.demand import DemandInput, demand_generate, random_routes
+from bylab.mobility.kpi import SIMULATED_OUTPUTS, SYNTHETIC_LABEL, simulated_kpi_inputs
 from bylab.mobility.models import FINISHED, MobilityRun, RunKind, RunStatus
 from bylab.mobility.network import NetworkInfo, NetworkSpec, network_build, network_edge_ids
 from bylab.mobility.simulate import Cancelled, edge_counts, simulate, teleports, trip_results
@@ -309,9 +310,10 @@ def _execute(ctx: Context, run: MobilityRun, job: _Job) -> dict[str, Any]:
     job.enter(N_("simulating"), 0.5 if calibrating else 0.15, 0.95)
     simulation = simulate(network, routes, demand.begin_s, demand.end_s, run.seed, folder,
                           progress=job.report, cancelled=job.cancelled)
+    indicators = {**trip_results(simulation.tripinfo),
+                  "teleports": float(teleports(simulation.statistics))}
     results: dict[str, Any] = {
-        "indicators": {**trip_results(simulation.tripinfo),
-                       "teleports": float(teleports(simulation.statistics))},
+        "indicators": indicators, "simulated_kpis": simulated_kpi_inputs(indicators),
         "simulation_wall_s": round(simulation.wall_seconds, 3)}
     if calibrating:
         fits_after = calibration.counter_fits(calibrated.counts,
@@ -391,12 +393,15 @@ def _publish(ctx: Context, run: MobilityRun, indicators: dict[str, float],
     with table.open("w", newline="", encoding="utf-8") as target:
         writer = csv.writer(target)
         writer.writerow(["run_id", "place_code", "variable", "value", "unit", "period_start_hour",
-                         "period_hours", "synthetic_network", "synthetic_demand"])
+                         "period_hours", "synthetic_network", "synthetic_demand", "kpi_code",
+                         "kpi_role", "label"])
         demand = DemandInput.model_validate(run.demand)
         for variable, value in indicators.items():
+            output = SIMULATED_OUTPUTS.get(variable)
             writer.writerow([run.id, run.place_id or "", variable, round(value, 6),
                              RESULT_UNITS[variable], demand.start_hour, demand.simulated_hours,
-                             info.synthetic, True])
+                             info.synthetic, True, (output.kpi_code or "") if output else "",
+                             output.role if output else "", SYNTHETIC_LABEL])
     metadata = DatasetMetadata(
         name=f"mobility-run-{run.id[:8]}", organisation=run.organisation_id,
         title={"en": f"SUMO simulation results: {run.title}"[:300]},
@@ -422,4 +427,5 @@ def _description(provenance: dict[str, Any]) -> str:
         f"day's trips per hour, with random origins and destinations: SYNTHETIC demand"
         f"{', on a SYNTHETIC network' if network['synthetic'] else ''}, not observed traffic. "
         f"travel_time_index is the U4SSC KPI EC: I: T: 5A (Travel Time Index) of the "
-        f"simulated period.")
+        f"simulated period; kpi_code and kpi_role say which KPI a variable is the value or "
+        f"an input of (co2_kg: an input of the GHG KPI, not its per-capita value).")

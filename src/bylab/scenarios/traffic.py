@@ -19,9 +19,10 @@ from bylab.core import Context
 from bylab.errors import InvalidInput
 from bylab.indicators.compare import populations
 from bylab.mobility.demand import DemandInput, ModeShare
+from bylab.mobility.kpi import kpi_of
 from bylab.mobility.models import FINISHED, MobilityRun, RunStatus
 from bylab.mobility.network import NetworkSpec
-from bylab.mobility.runs import RunRequest, run_get, run_submit
+from bylab.mobility.runs import RESULT_UNITS, RunRequest, run_get, run_submit
 from bylab.scenarios.actions import kpi_codes_of, scenario_data, scenario_simulate
 from bylab.scenarios.engine import lever_values
 from bylab.scenarios.levers import DENSITY
@@ -156,5 +157,6 @@ def traffic_compare(ctx: Context, run_id: str, baseline_id: str) -> TrafficCompa
     if run.status == baseline.status == RunStatus.SUCCEEDED:
         mine, theirs = run.results["indicators"], baseline.results["indicators"]
         rows = [{"indicator": name, "scenario": mine[name], "baseline": theirs[name],
-                 "change": mine[name] - theirs[name]} for name in COMPARED]
+                 "change": mine[name] - theirs[name], "unit": RESULT_UNITS[name],
+                 **kpi_of(name)} for name in COMPARED]
     return TrafficComparison(run, baseline, rows)
