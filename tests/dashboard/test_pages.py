@@ -277,3 +277,40 @@ def test_numbers_follow_the_page_language(demo: Bylab, web: httpx.Client) -> Non
     norwegian = web.get("/dashboard/places/NO-1506", params={"lang": "nb"}).text
     assert format_number(latest.value, "nb") in norwegian
     assert "," in format_number(latest.value, "nb")  # decimal comma
+
+
+def test_map_exports_as_svg_with_the_pages_classes_legend_and_language(
+        demo: Bylab, web: httpx.Client) -> None:
+    params = {"kpi": "EC-ICT-ICT-4C", "year": "2022", "lang": "nb"}
+    answer = web.get("/api/dashboard/overview", params=params).json()
+    svg = web.get("/dashboard/overview.svg", params=params)
+    assert svg.headers["content-type"] == "image/svg+xml"
+    namespace = "{http://www.w3.org/2000/svg}"
+    root = ElementTree.fromstring(svg.text)
+    areas = {path.findtext(f"{namespace}title", "").split(":")[0]: path
+             for path in root.iter(f"{namespace}path")}
+    boundaries = web.get("/api/dashboard/boundaries", params={"region": "NO-15"}).json()
+    assert len(areas) == len(boundaries["features"])
+    for place in answer["places"]:  # each place filled with its class colour on the page
+        assert areas[place["name"]].get("fill") == place["colour"]
+    for place in answer["missing"]:
+        assert areas[place["name"]].get("fill") == "#ffffff"
+    texts = [element.text or "" for element in root.iter(f"{namespace}text")]
+    first = answer["legend"][0]
+    assert texts[0].endswith("Møre og Romsdal 2022")
+    assert (f"{format_number(first['low'], 'nb')} – {format_number(first['high'], 'nb')} "
+            f"({first['count']})") in texts
+    assert "ingen verdi" in texts
+    page = web.get("/dashboard", params=params).text
+    assert '/dashboard/overview.svg?region=NO-15&amp;kpi=EC-ICT-ICT-4C' in page
+
+
+def test_error_page_chrome_and_fixed_messages_are_translated(web: httpx.Client) -> None:
+    missing = web.get("/dashboard/places/NO-9999", params={"lang": "sv"})
+    assert missing.status_code == 404
+    assert "<h1>Hittades inte</h1>" in missing.text
+    assert "Det finns inget på den här adressen" in missing.text
+    refused = web.post("/login", data={"username": "x", "password": "y"},
+                       params={"lang": "pl"})
+    assert refused.status_code == 403
+    assert "brak tokenu CSRF" in refused.text

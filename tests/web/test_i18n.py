@@ -14,10 +14,12 @@ import pytest
 from babel.messages.pofile import read_po, write_po
 from typer.testing import CliRunner
 
+from bylab.catalog.metadata import FREQUENCIES
 from bylab.core import Bylab
 from bylab.places.models import Place
 from bylab.web import i18n
 from bylab.web.templating import templates
+from tests.web.conftest import log_in
 
 NBSP = "\u00a0"
 # A fixture value, near Molde's official 1,505 km² (SSB).
@@ -131,3 +133,14 @@ def test_the_language_links_keep_the_page_and_its_query(web_client: httpx.Client
                      "/datasets?q=molde&amp;lang=sv": "sv", "/datasets?q=molde&amp;lang=pl": "pl"}
     assert '<link rel="alternate" hreflang="pl" href="/datasets?q=molde&amp;lang=pl">' in page
     assert "Datakatalog" in page and "Sök bland dataset" in page
+
+
+def test_vocabulary_values_show_in_the_page_language(web_client: httpx.Client) -> None:
+    organisations = web_client.get("/organisations?lang=nb").text
+    assert "<td>bedrift</td>" in organisations and "<td>nettverk</td>" in organisations
+    assert "<td>company</td>" not in organisations
+    assert set(i18n.FREQUENCY_LABELS) == FREQUENCIES  # every code the form offers has a label
+    log_in(web_client, "mia")
+    form = web_client.get("/datasets/new?lang=pl").text
+    assert '<option value="ANNUAL" >rocznie</option>' in form
+    assert '<option value="IRREG" >nieregularnie</option>' in form

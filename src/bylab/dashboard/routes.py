@@ -34,10 +34,18 @@ from bylab.dashboard.actions import (
     profile,
 )
 from bylab.dashboard.datasets import Aggregate, dataset_chart, dataset_features
-from bylab.dashboard.svg import SERIES_COLOURS, line_chart, sparkline
+from bylab.dashboard.svg import (
+    NO_VALUE_COLOUR,
+    SERIES_COLOURS,
+    MapArea,
+    choropleth,
+    line_chart,
+    sparkline,
+)
 from bylab.errors import InvalidInput, NotFound
 from bylab.places.queries import places_feature_collection
 from bylab.indicators.actions import KpiEntry, ValueRow, kpi_show
+from bylab.web.i18n import format_number, translations_for
 from bylab.web.security import ContextDep, bylab_of
 from bylab.web.templating import language_of, render
 
@@ -227,6 +235,60 @@ def overview_csv(ctx: ContextDep, region: str | None = None, kpi: str | None = N
                           "percentile"], rows, f"{view.kpi.slug}-{view.region.id}.csv")
 
 
+@router.get("/dashboard/overview.svg", include_in_schema=False)
+def overview_svg(request: Request, ctx: ContextDep, region: str | None = None,
+                 kpi: str | None = None, year: str | None = None,
+                 peers: str = "region") -> Response:
+    """The overview's choropleth as an SVG file: the same boundaries and classes as the map
+    page, with title and legend in the page's language."""
+    selection, language = _selection(region, kpi, year, peers), language_of(request)
+    view = _overview(ctx, selection)
+    svg = cached_view(ctx, "overview_svg", (tuple(sorted(selection.items())), language),
+                      lambda: _map_svg(ctx, view, language))
+    return Response(svg, media_type="image/svg+xml", headers={
+        "Content-Disposition":
+            f'attachment; filename="{view.kpi.slug}-{view.region.id}-{view.year}.svg"'})
+
+
+def _map_svg(ctx: Context, view: Overview, language: str) -> str:
+    title, unit, method = _map_texts(view, language)
+    return choropleth(title, unit, _map_areas(ctx, view, language), _map_legend(view, language),
+                      method)
+
+
+def _map_texts(view: Overview, language: str) -> tuple[str, str, str]:
+    """The map's title, unit and classification method in ``language``."""
+    gettext = translations_for(language).gettext
+    title = f"{view.kpi.kpi.name(language)}, {view.region.name} {view.year or '–'}"
+    unit = view.kpi.definition.unit_label if view.kpi.definition else ""
+    peers = gettext("this region") if view.peers == PeerScope.REGION \
+        else gettext("the whole country")
+    method = gettext("Classes: quantiles of the %(count)s values of the peer group "
+                     "(%(peers)s), viridis palette (colour-blind safe).") % {
+        "count": view.peer_count, "peers": peers}
+    return title, unit, method
+
+
+def _map_areas(ctx: Context, view: Overview, language: str) -> list[MapArea]:
+    boundaries = places_feature_collection(ctx, None, "municipality", view.region.id,
+                                           date.today(), BOUNDARY_SIMPLIFY_DEG)
+    entries = {item.place_id: item for item in view.entries}
+    areas = []
+    for feature in boundaries["features"]:
+        entry = entries.get(feature["id"])
+        colour = view.legend[entry.colour_class].colour if entry else NO_VALUE_COLOUR
+        value = f": {format_number(entry.value, language)}" if entry else ""
+        label = feature["properties"]["name"] + value
+        areas.append(MapArea(feature["geometry"], colour, label))
+    return areas
+
+
+def _map_legend(view: Overview, language: str) -> list[tuple[str, str]]:
+    rows = [(f"{format_number(item.low, language)} – {format_number(item.high, language)} "
+             f"({item.count})", item.colour) for item in view.legend]
+    return [*rows, (translations_for(language).gettext("no value"), NO_VALUE_COLOUR)]
+
+
 @router.get("/embed/map", response_class=HTMLResponse, include_in_schema=False)
 def embed_map(request: Request, region: str | None = None, kpi: str | None = None,
               year: str | None = None, peers: str = "region") -> HTMLResponse:
@@ -330,7 +392,7 @@ def compare_csv(ctx: ContextDep, places: str) -> Response:
 
 
 @router.get("/dashboard/compare.svg", include_in_schema=False)
-def compare_svg(ctx: ContextDep, places: str, kpi: str) -> Response:
+def compare_svg(request: Request, ctx: ContextDep, places: str, kpi: str) -> Response:
     """One KPI's chart of the compared places as an SVG file."""
     compared = _compare(ctx, places)
     wanted = kpi_show(kpi).kpi.code
@@ -339,8 +401,9 @@ def compare_svg(ctx: ContextDep, places: str, kpi: str) -> Response:
         raise NotFound(f"none of these places has a value of {wanted}", field="kpi")
     names = {place.id: f"{place.name} ({place.id})" for place in compared.places}
     unit = item.entry.definition.unit_label if item.entry.definition else ""
-    svg = line_chart(item.entry.kpi.name(), unit, item.periods,
-                     {names[place_id]: points for place_id, points in item.series.items()})
+    svg = line_chart(item.entry.kpi.name(language_of(request)), unit, item.periods,
+                     {names[place_id]: points for place_id, points in item.series.items()},
+                     lambda value: format_number(value, language_of(request)))
     return Response(svg, media_type="image/svg+xml", headers={
         "Content-Disposition": f'attachment; filename="{item.entry.slug}.svg"'})
 

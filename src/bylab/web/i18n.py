@@ -78,6 +78,24 @@ def N_(message: str) -> str:  # noqa: N802 (the conventional gettext_noop name)
     return message
 
 
+# The EU frequency codes of the catalogue (bylab.catalog.metadata.FREQUENCIES) as people
+# read them; a template shows ``_(frequency_labels[code])``.
+FREQUENCY_LABELS = {
+    "ANNUAL": N_("annual"), "QUARTERLY": N_("quarterly"), "MONTHLY": N_("monthly"),
+    "WEEKLY": N_("weekly"), "DAILY": N_("daily"), "HOURLY": N_("hourly"),
+    "CONT": N_("continuous"), "IRREG": N_("irregular"), "NEVER": N_("never"),
+    "UNKNOWN": N_("unknown"), "OTHER": N_("other"),
+}
+# bylab.errors messages that are fixed sentences (the error page translates its message; the
+# others, with names and numbers in them, stay English).
+FIXED_ERROR_MESSAGES = (
+    N_("missing or wrong CSRF token: reload the page and try again"),
+    N_("log in to create a token"),
+    N_("form field too large"),
+    N_("only a system administrator may store computed indicators"),
+)
+
+
 def po_path(language: str) -> Path:
     return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
 
@@ -187,7 +205,7 @@ def _vocabulary_messages() -> Iterator[tuple[str, str]]:
     from bylab.catalog.metadata import DATA_THEMES
     from bylab.catalog.models import Visibility
     from bylab.catalog.pages import SORT_LABELS, TYPE_LABELS
-    from bylab.indicators.actions import method_label
+    from bylab.indicators.actions import kpi_list, method_label
     from bylab.indicators.kpis import DIMENSIONS, u4ssc_kpis
     from bylab.indicators.models import ValueStatus
     from bylab.indicators.specs import Direction, Method
@@ -195,7 +213,7 @@ def _vocabulary_messages() -> Iterator[tuple[str, str]]:
     from bylab.mobility.models import RunKind, RunStatus
     from bylab.places.models import ChangeKind, PlaceLevel
     from bylab.places.routes import AREA_NOTE
-    from bylab.registry.models import Stage, TargetType
+    from bylab.registry.models import RelationKind, Stage, TargetType
     from bylab.scenarios.levers import LEVERS
 
     vocabularies: dict[str, list[str]] = {
@@ -215,7 +233,9 @@ def _vocabulary_messages() -> Iterator[tuple[str, str]]:
         "bylab.indicators.targets.TargetStatus.status": ["met", "on track", "off track",
                                                          "no data"],
         "dashboard/templates/dataset_chart.html (aggregates)": ["sum", "mean", "count"],
-        "bylab.dashboard.actions._headline": ["U4SSC KPIs computed"],
+        "bylab.dashboard.actions._headline (and the context indicators it names)": [
+            "U4SSC KPIs computed",
+            *(entry.kpi.name() for entry in kpi_list() if entry.kpi.framework != "U4SSC")],
         "bylab.registry (node types, match reasons, graph relations)": [
             "actor", "place", "domain", "technology", "term", "kpi", "size", "stage",
             "deployed", "owner", "partner", "runs", "at", "based in", "member of"],
@@ -230,6 +250,9 @@ def _vocabulary_messages() -> Iterator[tuple[str, str]]:
         "bylab.places.routes.AREA_NOTE": [AREA_NOTE],
         "bylab.registry.models.Stage": [stage.value for stage in Stage],
         "bylab.registry.models.TargetType": [kind.value for kind in TargetType],
+        "bylab.registry.models.RelationKind.label": [kind.label for kind in RelationKind],
+        "bylab.mobility.runs (phases a run ends in)": [
+            "cancelled before it started", "cancelled", "interrupted", "failed", "done"],
         "bylab.scenarios.levers.LEVERS": [text for lever in LEVERS
                                           for text in (lever.title, lever.unit)],
     }

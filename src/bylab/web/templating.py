@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader, select_autoescape
 
 from bylab import __version__
-from bylab.web.i18n import FILTERS, LANGUAGES, translations_for
+from bylab.web.i18n import FILTERS, FREQUENCY_LABELS, LANGUAGES, translations_for
 from bylab.web.security import actor_of, csrf_token
 
 TEMPLATE_PACKAGES = ("web", "auth", "catalog", "places", "indicators", "registry", "dashboard",
@@ -43,6 +43,7 @@ def localised(texts: Mapping[str, str], language: str) -> str:
 
 templates = Jinja2Templates(env=_environment())
 templates.env.globals["localised"] = localised
+templates.env.globals["frequency_labels"] = FREQUENCY_LABELS
 templates.env.filters.update(FILTERS)
 
 
