@@ -1,6 +1,8 @@
-"""Benchmark: bulk import of observations (CSV and Parquet) into the sensor store, beside
-the floor of the same work done plainly: pyarrow reading the CSV and writing one Parquet file
-(no checks, no dedupe, no day partitions). Same process, same files, best of 3.
+"""Benchmark: bulk import of observations (CSV, Parquet and a SensorThings CreateObservations
+dataArray document) into the sensor store, beside the floor of the same work done plainly:
+pyarrow reading the CSV and writing one Parquet file, and for the dataArray document the
+orjson parsing plus pyarrow writing its rows to one Parquet file (no checks,
+no dedupe, no day partitions). Same process, same files, best of 3.
 
 The observations are SYNTHETIC (seeded): 200 datastreams, one value a minute each.
 
@@ -11,25 +13,31 @@ The observations are SYNTHETIC (seeded): 200 datastreams, one value a minute eac
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import orjson
+import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from bylab.sensors.actions import Unit, datastream_create, observations_import, thing_create
+from bylab.sensors.dataarray import observations_create_strict
 from bylab.testing.backends import embedded_instance
 
 DATASTREAMS = 200
 
 
-def _write_files(folder: Path, observations: int) -> tuple[Path, Path]:
+def _write_files(folder: Path, observations: int) -> tuple[Path, Path, Path]:
     csv_path, parquet_path = folder / "observations.csv", folder / "observations.parquet"
+    json_path = folder / "observations.json"
     per_stream = observations // DATASTREAMS
     duckdb.sql(
         f"COPY (SELECT 'S' || s || '/pm25' AS datastream, "
@@ -37,8 +45,23 @@ def _write_files(folder: Path, observations: int) -> tuple[Path, Path]:
         f"'%Y-%m-%dT%H:%M:%SZ') AS phenomenonTime, round(random() * 50, 2) AS result "
         f"FROM range({DATASTREAMS}) s(s), range({per_stream}) m(m)) "
         f"TO '{csv_path}' (HEADER)")
-    pq.write_table(pacsv.read_csv(csv_path), parquet_path)
-    return csv_path, parquet_path
+    table = pacsv.read_csv(csv_path, convert_options=pacsv.ConvertOptions(
+        column_types={"phenomenonTime": pa.string()}))
+    pq.write_table(table, parquet_path)
+    json_path.write_text(json.dumps(_data_array_document(table)))
+    return csv_path, parquet_path, json_path
+
+
+def _data_array_document(table: pa.Table) -> list[dict[str, Any]]:
+    """One block per datastream; ids follow creation order in ``fresh_instance``."""
+    blocks: dict[str, list[list[Any]]] = {}
+    for key, moment, result in zip(table["datastream"].to_pylist(),
+                                 table["phenomenonTime"].to_pylist(),
+                                 table["result"].to_pylist(), strict=True):
+        blocks.setdefault(key, []).append([moment, result])
+    return [{"Datastream": {"@iot.id": int(key.removeprefix("S").split("/")[0]) + 1},
+             "components": ["phenomenonTime", "result"], "dataArray@iot.count": len(rows),
+             "dataArray": rows} for key, rows in blocks.items()]
 
 
 def _best(run: Callable[[], None], prepare: Callable[[], None]) -> float:
@@ -58,7 +81,7 @@ def main() -> None:
     print(f"load average: {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory() as folder_name:
         folder = Path(folder_name)
-        csv_path, parquet_path = _write_files(folder, count)
+        csv_path, parquet_path, json_path = _write_files(folder, count)
         data_dir = folder / "data"
 
         def fresh_instance() -> None:
@@ -72,7 +95,8 @@ def main() -> None:
                                   sensor="bench")
             instance.close()
 
-        for label, path in (("CSV", csv_path), ("Parquet", parquet_path)):
+        for label, path in (("CSV", csv_path), ("Parquet", parquet_path),
+                            ("dataArray", json_path)):
             seconds = _best(lambda path=path: _import(data_dir, path), fresh_instance)
             print(f"bylab import {label:8} {count:>12,} obs  {seconds:6.2f} s  "
                   f"{count / seconds:>12,.0f} obs/s")
@@ -80,11 +104,28 @@ def main() -> None:
                       lambda: None)
         print(f"baseline: pyarrow CSV→Parquet {count:>8,} obs  {floor:6.2f} s  "
               f"{count / floor:>12,.0f} obs/s")
+        floor = _best(lambda: _json_floor(json_path, folder / "floor.parquet"), lambda: None)
+        print(f"baseline: orjson→Parquet      {count:>8,} obs  {floor:6.2f} s  "
+              f"{count / floor:>12,.0f} obs/s")
+
+
+def _json_floor(path: Path, target: Path) -> None:
+    rows = [(block["Datastream"]["@iot.id"], *row)
+            for block in orjson.loads(path.read_bytes()) for row in block["dataArray"]]
+    ids, times, results = zip(*rows, strict=True)
+    pq.write_table(pa.table({"datastream_id": pa.array(ids, pa.int32()),
+                             "phenomenon_time": pa.array(times).cast(
+                                 pa.timestamp("ms", tz="UTC")),
+                             "result": pa.array(results, pa.float64())}), target)
 
 
 def _import(data_dir: Path, path: Path) -> None:
     instance = embedded_instance(data_dir)
-    read, new = observations_import(instance.system_context(), path)
+    if path.suffix == ".json":
+        read, new = observations_create_strict(instance.system_context(),
+                                               orjson.loads(path.read_bytes()), path.name)
+    else:
+        read, new = observations_import(instance.system_context(), path)
     assert read == new, (read, new)
     instance.close()
 

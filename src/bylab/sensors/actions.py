@@ -61,7 +61,7 @@ def visible_things_clause(actor: Actor) -> ColumnElement[bool]:
     return or_(public, Thing.organisation_id.in_(sorted(actor.member_org_ids)))
 
 
-def _require_editor(ctx: Context, organisation_id: str | None) -> None:
+def require_editor(ctx: Context, organisation_id: str | None) -> None:
     allowed = ctx.actor.is_sysadmin or (
         organisation_id is not None and ctx.actor.can_edit(organisation_id))
     if not allowed:
@@ -86,7 +86,7 @@ def thing_create(ctx: Context, name: str, *, description: str = "",
     """A Thing; with ``coordinates`` (lon, lat) also its Location and FeatureOfInterest."""
     with ctx.db.session() as session:
         organisation_id = organisation_get(session, organisation).id if organisation else None
-        _require_editor(ctx, organisation_id)
+        require_editor(ctx, organisation_id)
         if session.scalar(select(Thing.id).where(Thing.name == name)) is not None:
             raise InvalidInput(f"a thing named '{name}' exists already", field="name")
         thing = Thing(name=name, description=description, properties=properties or {},
@@ -137,7 +137,7 @@ def datastream_create(ctx: Context, thing: str, key: str, name: str, *,
         owner = session.scalar(select(Thing).where(Thing.name == thing))
         if owner is None:
             raise NotFound(f"no thing '{thing}'", field="thing")
-        _require_editor(ctx, owner.organisation_id)
+        require_editor(ctx, owner.organisation_id)
         if session.scalar(select(Datastream.id).where(Datastream.key == key)) is not None:
             raise InvalidInput(f"a datastream with key '{key}' exists already", field="key")
         sensor_row = _named(session, Sensor, sensor, description=sensor,
@@ -172,7 +172,13 @@ def observations_store(ctx: Context, batch: pa.Table) -> int:
     new. The datastreams' time spans and latest results follow."""
     if not ctx.actor.is_sysadmin:
         raise NotAuthorized("only ingestion and administrators store observations")
-    fresh = observation_store(ctx).append(_with_default_features(ctx, batch))
+    return observations_store_checked(ctx, _with_default_features(ctx, batch))
+
+
+def observations_store_checked(ctx: Context, batch: pa.Table) -> int:
+    """Store a batch whose writer was authorised (``require_editor`` of each datastream's
+    owner) and whose every row has its FeatureOfInterest; returns how many were new."""
+    fresh = observation_store(ctx).append(batch)
     if fresh.num_rows:
         _update_spans(ctx, fresh)
     return fresh.num_rows

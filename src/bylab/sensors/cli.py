@@ -6,12 +6,15 @@ from __future__ import annotations
 import logging
 import signal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import orjson
 import typer
 from rich.console import Console
 
+from bylab.errors import InvalidInput
 from bylab.sensors import actions
+from bylab.sensors.dataarray import observations_create_strict
 from bylab.sensors.models import SensorVisibility
 
 app = typer.Typer(no_args_is_help=True)
@@ -62,14 +65,30 @@ def datastream_add(
 @app.command("import")
 def import_observations(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
-                                         help="CSV or Parquet: datastream, phenomenonTime, "
-                                              "result.")],
+                                         help="CSV or Parquet (datastream, phenomenonTime, "
+                                              "result) or a SensorThings CreateObservations "
+                                              "dataArray document (.json).")],
 ) -> None:
     """Import observations; a bad row refuses the file and names the row."""
+    ctx = _open_bylab().system_context()
     with console.status("importing…") as status:
-        read, new = actions.observations_import(_open_bylab().system_context(), file,
-                                                lambda message: status.update(message))
+        if file.suffix == ".json":
+            status.update(f"reading {file.name}")
+            document = _json_document(file)
+            read, new = observations_create_strict(ctx, document, file.name,
+                                                   lambda message: status.update(message))
+        else:
+            read, new = actions.observations_import(ctx, file,
+                                                    lambda message: status.update(message))
     typer.echo(f"{read:,} rows read, {new:,} observations new, {read - new:,} stored before")
+
+
+def _json_document(file: Path) -> Any:
+    try:
+        return orjson.loads(file.read_bytes())  # some times faster than json on big files
+    except orjson.JSONDecodeError as error:
+        raise InvalidInput(f"not JSON: {error.msg} (line {error.lineno}, column "
+                           f"{error.colno})", file=file.name) from None
 
 
 @app.command("ingest")

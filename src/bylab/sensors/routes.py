@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from bylab.sensors import actions
 from bylab.sensors.aggregate import datastream_aggregate
+from bylab.sensors.dataarray import ERROR, observations_create
 from bylab.sensors.sta import SERVICE_PATH, Request as StaRequest, load_graph, service_root, sta_get
 from bylab.web.security import ContextDep, check_csrf
 from bylab.web.templating import render
@@ -38,6 +39,18 @@ def sta_resource(request: Request, ctx: ContextDep, resource: str) -> Response:
     if isinstance(answer, str):
         return PlainTextResponse(answer)
     return JSONResponse(answer)
+
+
+@router.post(SERVICE_PATH + "/CreateObservations", include_in_schema=False, status_code=201)
+def sta_create_observations(request: Request, ctx: ContextDep,
+                            document: Annotated[Any, Body()]) -> list[str]:
+    """The Data Array extension's bulk create: one Observation link or "error" per row, in
+    order (editors of the owning organisation; with an API token or the CSRF header)."""
+    check_csrf(request, None)
+    root = _service_root_url(request, ctx.settings.base_url)
+    created = observations_create(ctx, document)
+    return [f"{root}/Observations({identifier})" if identifier is not None else ERROR
+            for identifier in created.ids]
 
 
 class BucketOut(BaseModel):

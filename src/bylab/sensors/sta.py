@@ -21,6 +21,7 @@ from sqlalchemy import select
 from bylab.core import Context
 from bylab.errors import InvalidInput, NotFound
 from bylab.sensors.actions import observation_store, visible_things_clause
+from bylab.sensors.dataarray import data_array_blocks, read_components
 from bylab.sensors.aggregate import Apply, apply_bounds, apply_query, parse_apply
 from bylab.sensors.models import (
     Datastream,
@@ -50,9 +51,14 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/iot_sensing/1.1/req/datamodel",
     "http://www.opengis.net/spec/iot_sensing/1.1/req/resource-path/resource-path-to-entities",
     "http://www.opengis.net/spec/iot_sensing/1.1/req/request-data",
+    # Extensions: the Data Array class of the standard, and $apply, which has no OGC class,
+    # named by the OData Data Aggregation specification it follows.
+    "http://www.opengis.net/spec/iot_sensing/1.1/req/data-array/data-array",
+    "http://docs.oasis-open.org/odata/odata-data-aggregation-ext/v4.0/",
 ]
+RESULT_FORMATS = {"dataArray"}
 QUERY_OPTIONS = {"$top", "$skip", "$count", "$filter", "$orderby", "$select", "$expand",
-                 "$apply"}
+                 "$apply", "$resultFormat"}
 TO_ONE = {"Thing", "Sensor", "ObservedProperty", "Datastream", "FeatureOfInterest"}
 
 
@@ -201,6 +207,7 @@ class Options:
     select: list[str] | None = None
     expand: list[Expand] = field(default_factory=list)
     apply: Apply | None = None  # the aggregation extension, on Observations only
+    data_array: bool = False  # $resultFormat=dataArray, on Observations only
 
 
 def _integer(params: Mapping[str, str], name: str, default: int) -> int:
@@ -231,6 +238,11 @@ def parse_options(params: Mapping[str, str]) -> Options:
         options.expand = parse_expand(text)
     if text := params.get("$apply"):
         options.apply = parse_apply(text)
+    if (text := params.get("$resultFormat")) is not None:
+        if text not in RESULT_FORMATS:
+            raise InvalidInput(f"$resultFormat must be one of {', '.join(RESULT_FORMATS)}",
+                               field="$resultFormat")
+        options.data_array = True
     return options
 
 
@@ -470,6 +482,8 @@ def collection(request: Request, set_name: str, source: list[Entity] | Observati
                options: Options, ref: bool = False) -> Entity:
     if options.apply is not None:
         return _aggregated_collection(request, source, options)
+    if options.data_array:
+        return _data_array_collection(request, source, options, ref)
     page, total, more = _page(request, source, options)
     out: Entity = {}
     if total is not None:
@@ -493,6 +507,23 @@ def _aggregated_collection(request: Request, source: list[Entity] | ObservationS
     page, total, more = aggregated_page(request.ctx, source, options)
     out: Entity = {} if total is None else {"@iot.count": total}
     out["value"] = page
+    if more:
+        out["@iot.nextLink"] = next_link(request, options)
+    return out
+
+
+def _data_array_collection(request: Request, source: list[Entity] | ObservationScope,
+                           options: Options, ref: bool) -> Entity:
+    if not isinstance(source, ObservationScope) or ref:
+        raise InvalidInput("$resultFormat=dataArray is offered on Observations collections "
+                           "only", field="$resultFormat")
+    if options.expand:
+        raise InvalidInput("$resultFormat=dataArray cannot be combined with $expand",
+                           field="$resultFormat")
+    components = read_components(options.select)
+    page, total, more = observations_page(request.ctx, source, options)
+    out: Entity = {} if total is None else {"@iot.count": total}
+    out["value"] = data_array_blocks(request.root, page, components)
     if more:
         out["@iot.nextLink"] = next_link(request, options)
     return out
@@ -579,6 +610,9 @@ def sta_get(request: Request) -> Entity | str:
             return _property(segments[position + 1:], name, entity.get(name))
         raise NotFound(f"{set_name} have no '{name}'")
     if entity is not None:
+        if options.data_array:
+            raise InvalidInput("$resultFormat=dataArray is offered on Observations "
+                               "collections only", field="$resultFormat")
         if options.apply is not None:
             raise InvalidInput("$apply is offered on Observations collections only",
                                field="$apply")

@@ -1,0 +1,172 @@
+"""The SensorThings Data Array extension: reading with $resultFormat=dataArray, creating with
+CreateObservations over HTTP and `bylab sensors import FILE.json`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from bylab.cli import app
+from bylab.errors import InvalidInput
+from tests.web.conftest import csrf_of, log_in
+
+STA = "/sta/v1.1"
+ROOT = "http://testserver/sta/v1.1"
+DATA_ARRAY = "http://www.opengis.net/spec/iot_sensing/1.1/req/data-array/data-array"
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_root_advertises_the_extensions(client: httpx.Client) -> None:
+    conformance = client.get(STA).json()["serverSettings"]["conformance"]
+    assert DATA_ARRAY in conformance
+    assert "http://docs.oasis-open.org/odata/odata-data-aggregation-ext/v4.0/" in conformance
+
+
+def test_observations_as_data_array_grouped_by_datastream(
+        client: httpx.Client, stations: dict[str, int]) -> None:
+    pm25, temperature = stations["Valand/pm25"], stations["Valand/temperature"]
+    answer = client.get(f"{STA}/Observations", params={
+        "$resultFormat": "dataArray", "$filter": "phenomenonTime lt 2021-03-01T02:00:00Z",
+        "$orderby": "phenomenonTime", "$count": "true"}).json()
+    assert answer["@iot.count"] == 4
+    assert [block["Datastream@iot.navigationLink"] for block in answer["value"]] == [
+        f"{ROOT}/Datastreams({pm25})", f"{ROOT}/Datastreams({temperature})"]
+    block = answer["value"][0]
+    assert block["components"] == ["id", "phenomenonTime", "resultTime", "result"]
+    assert block["dataArray@iot.count"] == 2
+    first_id = block["dataArray"][0][0]
+    assert block["dataArray"] == [[first_id, "2021-03-01T00:00:00.000Z", None, 0.0],
+                                  [first_id + 3_600_000, "2021-03-01T01:00:00.000Z", None, 1.0]]
+    # The id is that of the observation in the ordinary format.
+    single = client.get(f"{STA}/Observations({first_id})").json()
+    assert single["result"] == 0.0
+
+
+def test_data_array_select_paging_and_misuse(client: httpx.Client,
+                                            stations: dict[str, int]) -> None:
+    url = f"{STA}/Datastreams({stations['Valand/pm25']})/Observations"
+    first = client.get(url, params={"$resultFormat": "dataArray", "$top": "3",
+                                    "$select": "result,phenomenonTime"}).json()
+    assert first["value"][0]["components"] == ["result", "phenomenonTime"]
+    assert [row[0] for row in first["value"][0]["dataArray"]] == [0.0, 1.0, 2.0]
+    second = client.get(first["@iot.nextLink"]).json()
+    assert [row[0] for row in second["value"][0]["dataArray"]] == [3.0, 4.0, 5.0]
+    for params, path in (({"$resultFormat": "csv"}, url),
+                         ({"$resultFormat": "dataArray", "$select": "name"}, url),
+                         ({"$resultFormat": "dataArray"}, f"{STA}/Things"),
+                         ({"$resultFormat": "dataArray", "$expand": "Datastream"}, url)):
+        refused = client.get(path, params=params)
+        assert refused.status_code == 400, (params, path)
+        assert "$resultFormat" in refused.text or "$select" in refused.text
+
+
+def _document(datastream_id: int, rows: list[list[object]],
+              components: list[str] | None = None) -> list[dict[str, object]]:
+    return [{"Datastream": {"@iot.id": datastream_id},
+             "components": components or ["phenomenonTime", "result"],
+             "dataArray@iot.count": len(rows), "dataArray": rows}]
+
+
+def test_create_observations_answers_a_link_or_error_per_row(
+        client: httpx.Client, stations: dict[str, int], accounts_setup: dict[str, str]) -> None:
+    hidden = stations["Hidden/pm25"]  # Molde's; mia edits for Molde
+    mia = _bearer(accounts_setup["mia"])
+    document = _document(hidden, [
+        ["2022-05-01T10:00:00+02:00", 7.5, "2022-05-01T10:05:00Z"],
+        ["yesterday", 1.0, None],
+        ["2022-05-01T09:00:00Z", "high", None],
+        ["2022-05-01T09:00:00Z", 3],  # short row
+        ["2999-01-01T00:00:00Z", 1.0, None],
+        ["2022-05-01T11:00:00Z", 8, None],
+    ], components=["phenomenonTime", "result", "resultTime"])
+    created = client.post(f"{STA}/CreateObservations", json=document, headers=mia)
+    assert created.status_code == 201, created.text
+    links = created.json()
+    assert links[1:5] == ["error"] * 4
+    assert links[0].startswith(f"{ROOT}/Observations(") and links[5].startswith(ROOT)
+    stored = client.get(links[0], headers=mia).json()
+    assert stored["phenomenonTime"] == "2022-05-01T08:00:00.000Z"
+    assert stored["resultTime"] == "2022-05-01T10:05:00.000Z" and stored["result"] == 7.5
+    feature = client.get(f"{links[0]}/FeatureOfInterest", headers=mia).json()
+    assert feature["name"] == "Hidden"  # the datastream's default feature
+    again = client.post(f"{STA}/CreateObservations", json=document, headers=mia).json()
+    assert again == links  # stored once, answered with the same links
+    count = client.get(f"{STA}/Datastreams({hidden})/Observations",
+                       params={"$count": "true", "$top": "0"}, headers=mia).json()
+    assert count["@iot.count"] == 12  # ten from the fixture and two new ones
+
+
+def test_create_observations_needs_an_editor_and_a_sound_document(
+        client: httpx.Client, stations: dict[str, int], accounts_setup: dict[str, str]) -> None:
+    hidden, valand = stations["Hidden/pm25"], stations["Valand/pm25"]
+    row = [["2022-05-01T10:00:00Z", 1.0]]
+    url = f"{STA}/CreateObservations"
+    ola = _bearer(accounts_setup["ola"])  # Ålesund: cannot see Molde's private station
+    assert client.post(url, json=_document(hidden, row), headers=ola).status_code == 404
+    assert client.post(url, json=_document(hidden, row)).status_code == 403  # anonymous
+    mia = _bearer(accounts_setup["mia"])  # sees Valand, which no organisation of hers owns
+    assert client.post(url, json=_document(valand, row), headers=mia).status_code == 403
+    for bad, field in (({"Datastream": {"@iot.id": hidden}}, "list"),
+                       ([{"components": ["phenomenonTime", "result"], "dataArray": row}],
+                        "Datastream"),
+                       (_document(hidden, row, ["phenomenonTime"]), "components"),
+                       (_document(hidden, row, ["phenomenonTime", "result", "parameters"]),
+                        "parameters")):
+        refused = client.post(url, json=bad, headers=mia)
+        assert refused.status_code == 400 and field in refused.text, refused.text
+    mixed = [*_document(hidden, row), *_document(valand, row)]
+    assert client.post(url, json=mixed, headers=mia).status_code == 403
+    total = client.get(f"{STA}/Datastreams({hidden})/Observations",
+                       params={"$count": "true", "$top": "0"}, headers=mia).json()
+    assert total["@iot.count"] == 10  # nothing of a refused document was stored
+
+
+def test_create_observations_with_a_cookie_needs_the_csrf_token(
+        client: httpx.Client, stations: dict[str, int], accounts_setup: dict[str, str]) -> None:
+    log_in(client, "mia")
+    document = _document(stations["Hidden/pm25"], [["2022-05-01T10:00:00Z", 1.0]])
+    refused = client.post(f"{STA}/CreateObservations", json=document)
+    assert refused.status_code == 403 and "CSRF" in refused.text
+    token = csrf_of(client.get("/login").text)
+    created = client.post(f"{STA}/CreateObservations", json=document,
+                          headers={"X-CSRF-Token": token})
+    assert created.status_code == 201 and created.json()[0].startswith(ROOT)
+
+
+def test_cli_imports_a_data_array_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BYLAB_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("BYLAB_SECRET_KEY", "test-secret")
+    runner = CliRunner()
+    assert runner.invoke(app, ["sensors", "thing-add", "Valand"]).exit_code == 0
+    assert runner.invoke(app, ["sensors", "datastream-add", "Valand", "Valand/pm25",
+                               "--name", "PM2.5", "--property", "PM2.5", "--unit-name", "µg/m³",
+                               "--unit-symbol", "µg/m³"]).exit_code == 0
+    good = tmp_path / "observations.json"
+    good.write_text(json.dumps(_document(1, [["2022-01-01T00:00:00Z", 3.5],
+                                             ["2022-01-01T01:00:00Z", 4]])))
+    imported = runner.invoke(app, ["sensors", "import", str(good)])
+    assert "2 rows read, 2 observations new" in imported.stdout, imported.output
+    again = runner.invoke(app, ["sensors", "import", str(good)])
+    assert "0 observations new, 2 stored before" in again.stdout
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(_document(1, [["2022-01-02T00:00:00Z", 1.0],
+                                            ["2022-01-02T01:00:00Z", None]])))
+    refused = runner.invoke(app, ["sensors", "import", str(bad)])
+    assert isinstance(refused.exception, InvalidInput)
+    assert str(refused.exception).startswith("bad.json, row 2, field 'result'")
+    broken = tmp_path / "broken.json"
+    broken.write_text('[{"Datastream": ')
+    refused = runner.invoke(app, ["sensors", "import", str(broken)])
+    assert isinstance(refused.exception, InvalidInput)
+    assert str(refused.exception).startswith("broken.json")
+    first_row = tmp_path / "first.json"
+    first_row.write_text(json.dumps(_document(1, [["2022-01-02T00:00:00Z", 1.0]])))
+    stored = runner.invoke(app, ["sensors", "import", str(first_row)])
+    assert "1 observations new" in stored.stdout  # the refused file stored nothing
