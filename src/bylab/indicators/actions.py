@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, delete, select, text
+from sqlalchemy import Connection, Text, cast, delete, select, text
 from sqlalchemy.orm import Session
 
 from bylab.catalog.access import visibility_clause
@@ -157,16 +157,52 @@ def indicator_compute(ctx: Context, kpi_codes: list[str] | None = None, store: b
 
 def store_records(ctx: Context, kpi_codes: list[str], records: list[ValueRecord],
                   place_ids: set[str] | None = None) -> None:
-    """Replace the stored results of the KPIs (of these places and the records' places only,
-    when ``place_ids`` is given) with ``records``, in one transaction."""
-    stale = delete(IndicatorValue).where(IndicatorValue.kpi_code.in_(kpi_codes))
+    """Make the stored results of the KPIs (of these places and the records' places only,
+    when ``place_ids`` is given) equal ``records``, in one transaction. A stored row that
+    already says exactly what its record says is left alone (a recompute of unchanged data
+    writes nothing, and its ``computed_at`` stays when it was first computed so); a changed
+    row is deleted and inserted anew, so the newest row's id and ``computed_at`` tell readers
+    (see ``dashboard.actions._indicator_revision``) that stored values changed."""
+    with gc_paused(), ctx.db.session() as session:
+        rows = {row[:3]: row for row in map(_stored_row, records)}
+        connection = session.connection()
+        current = _current_rows(connection, kpi_codes, place_ids, records)
+        unchanged = {key for key, (_row_id, row) in current.items() if rows.get(key) == row}
+        stale = [row_id for key, (row_id, _row) in current.items() if key not in unchanged]
+        for chunk in range(0, len(stale), _DELETE_CHUNK):
+            connection.execute(delete(IndicatorValue).where(
+                IndicatorValue.id.in_(stale[chunk:chunk + _DELETE_CHUNK])))
+        fresh = [row for key, row in rows.items() if key not in unchanged]
+        if fresh:
+            _insert_values(connection, fresh)
+
+
+_DELETE_CHUNK = 5000  # ids per DELETE, under every driver's limit of bound parameters
+# kpi_code, place_id, period, status, value, unit, reason, then dataset_ids and provenance
+# as JSON text: the stored columns but computed_at
+_StoredRow = tuple[Any, ...]
+
+
+def _stored_row(record: ValueRecord) -> _StoredRow:
+    return (record.kpi_code, record.place_id, record.period, record.status.value,
+            record.value, record.unit, record.reason, _json(record.dataset_ids),
+            _json(record.provenance))
+
+
+def _current_rows(connection: Connection, kpi_codes: list[str], place_ids: set[str] | None,
+                  records: list[ValueRecord]) -> dict[tuple[Any, ...], tuple[int, _StoredRow]]:
+    """The stored rows ``store_records`` replaces: (KPI, place, period) -> (id, row). JSON
+    is read as stored text: on PostgreSQL, whose JSONB normalises the text, every row then
+    reads as changed and is rewritten (as before this comparison)."""
+    table = IndicatorValue.__table__.c
+    statement = select(table.id, table.kpi_code, table.place_id, table.period, table.status,
+                       table.value, table.unit, table.reason, cast(table.dataset_ids, Text),
+                       cast(table.provenance, Text)).where(table.kpi_code.in_(kpi_codes))
     if place_ids is not None:
         touched = sorted(place_ids | {record.place_id for record in records})
-        stale = stale.where(IndicatorValue.place_id.in_(touched))
-    with gc_paused(), ctx.db.session() as session:
-        session.execute(stale)
-        if records:
-            _insert_values(session.connection(), records)
+        statement = statement.where(table.place_id.in_(touched))
+    return {tuple(row[1:4]): (row[0], tuple(row[1:]))
+            for row in connection.execute(statement).all()}
 
 
 _STORED_COLUMNS = ("kpi_code", "place_id", "period", "status", "value", "unit", "reason",
@@ -176,7 +212,7 @@ _INSERT_VALUES = text(f"INSERT INTO {IndicatorValue.__tablename__} "
                       f"VALUES ({', '.join(':' + name for name in _STORED_COLUMNS)})")
 
 
-def _insert_values(connection: Connection, records: list[ValueRecord]) -> None:
+def _insert_values(connection: Connection, stored_rows: list[_StoredRow]) -> None:
     """One executemany straight to the driver, with the JSON serialised here by orjson:
     SQLAlchemy's per-row parameter processing and json.dumps took most of a full recompute's
     time. The text differs from json.dumps only in whitespace; the JSON is the same."""
@@ -185,9 +221,7 @@ def _insert_values(connection: Connection, records: list[ValueRecord]) -> None:
     process_stamp = stamp_type.bind_processor(dialect)
     now = utcnow()
     stamp = process_stamp(now) if process_stamp else now
-    rows = [(record.kpi_code, record.place_id, record.period, record.status.value,
-             record.value, record.unit, record.reason, _json(record.dataset_ids),
-             _json(record.provenance), stamp) for record in records]
+    rows = [(*row, stamp) for row in stored_rows]
     statement = _INSERT_VALUES.compile(dialect=dialect)
     parameters: list[Any] = rows
     if not statement.positional:
@@ -196,6 +230,7 @@ def _insert_values(connection: Connection, records: list[ValueRecord]) -> None:
         order = [_STORED_COLUMNS.index(name) for name in statement.positiontup or ()]
         parameters = [tuple(row[index] for index in order) for row in rows]
     connection.exec_driver_sql(str(statement), parameters)
+
 
 
 def _json(value: Any) -> str:

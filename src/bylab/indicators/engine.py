@@ -259,13 +259,13 @@ def compute_country(binder: Binder, definition: Definition, mapping: CountryMapp
 
 def _record(describer: RowDescriber, row: dict[str, Any]) -> ValueRecord:
     definition = describer.compiled.definition
-    described = describer.describe(row)
-    status = ValueStatus.COMPUTED if row["result"] is not None else ValueStatus.MISSING
+    reason, provenance = describer.describe(row)
+    result = row["result"]
     return ValueRecord(
         kpi_code=definition.code, place_id=row["place_id"], period=row["period"],
-        status=status, value=row["result"], unit=definition.unit,
-        reason="" if status == ValueStatus.COMPUTED else described.reason,
-        dataset_ids=described.dataset_ids, provenance=described.provenance)
+        status=ValueStatus.MISSING if result is None else ValueStatus.COMPUTED, value=result,
+        unit=definition.unit, reason="" if result is not None else reason,
+        dataset_ids=describer.dataset_ids, provenance=provenance)
 
 
 def open_binder(ctx: Context, session: Session) -> Binder:
@@ -335,7 +335,7 @@ def gc_paused() -> Iterator[None]:
 def _count(report: ComputeReport, records: list[ValueRecord]) -> None:
     for record in records:
         counts = report.by_kpi.setdefault(record.kpi_code, {"computed": 0, "missing": 0})
-        counts[record.status.value] += 1
+        counts[record.status] += 1  # a StrEnum: the same key as its value
     report.computed = sum(counts["computed"] for counts in report.by_kpi.values())
     report.missing = sum(counts["missing"] for counts in report.by_kpi.values())
 

@@ -4,8 +4,9 @@ input periods used, and, for a missing value, which input is absent and why."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
+from hashlib import sha256
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from bylab.indicators.compile import CompiledKpi, filter_conditions, period_expression, quote
@@ -16,17 +17,12 @@ if TYPE_CHECKING:
     from bylab.indicators.engine import BoundInput
 
 
-@dataclass(frozen=True)
-class DescribedRow:
-    reason: str
-    dataset_ids: list[str]
-    provenance: dict[str, Any]
-
-
 class RowDescriber:
     """Describes the result rows of one compiled KPI query. Everything the rows have in
     common (the definition, the datasets, each source's WHERE clause but for the place and
-    period) is worked out once here, so describing a row only fills in what varies."""
+    period) is worked out once here, so describing a row only fills in what varies. Rows
+    share the parts that do not vary (the definition entry, the dataset ids): they are read,
+    never changed in place."""
 
     def __init__(self, compiled: CompiledKpi, bound: dict[str, BoundInput]):
         definition = compiled.definition
@@ -43,11 +39,12 @@ class RowDescriber:
             | {dataset.id for name in compiled.inputs
                for dataset in bound[name].lookup_datasets})
 
-    def describe(self, row: dict[str, Any]) -> DescribedRow:
+    def describe(self, row: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The reason a value is missing ("" for none) and the row's provenance."""
         place_id, period = row["place_id"], row["period"]
         inputs, problems, notes, lines = [], [], [], [self.head]
         for plan in self.inputs:
-            used, value, rows, present, expected = [row[column] for column in plan.columns]
+            used, value, rows, present, expected = plan.values_of(row)
             if value is None:
                 values = dict(zip(_VALUE_KEYS, (used, value, rows, present, expected),
                                   strict=True))
@@ -64,10 +61,10 @@ class RowDescriber:
                            "sources": plan.sources_of(place_id, used, lines)})
         if not problems and row["result"] is None:
             problems.append("the formula has no value for these inputs (division by zero)")
-        provenance = {"definition": dict(self.definition), "country": self.compiled.country,
-                      "inputs": inputs, "notes": notes,
-                      "inputs_sha256": hashlib.sha256("\n".join(lines).encode()).hexdigest()}
-        return DescribedRow("; ".join(problems), list(self.dataset_ids), provenance)
+        return "; ".join(problems), {
+            "definition": self.definition, "country": self.compiled.country,
+            "inputs": inputs, "notes": notes,
+            "inputs_sha256": sha256("\n".join(lines).encode()).hexdigest()}
 
 
 def inputs_digest(provenance: dict[str, Any]) -> str:
@@ -85,7 +82,7 @@ def inputs_digest(provenance: dict[str, Any]) -> str:
                          f"{source.get('where')} {source.get('places')} "
                          f"{source.get('place_id')} {lookup.get('dataset_id')} "
                          f"{lookup.get('version')}")
-    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+    return sha256("\n".join(lines).encode()).hexdigest()
 
 
 def _input_problem(compiled: CompiledKpi, name: str, item: BoundInput,
@@ -143,7 +140,7 @@ class _InputPlan:
 
     def __init__(self, name: str, item: BoundInput, unit: str, static: bool):
         self.name, self.item, self.unit, self.static = name, item, unit, static
-        self.columns = [f"{name}__{key}" for key in _VALUE_KEYS]
+        self.values_of = itemgetter(*(f"{name}__{key}" for key in _VALUE_KEYS))
         self.sources = [_SourcePlan(item, index) for index in range(len(item.sources))]
 
     def sources_of(self, place_id: str, period: str | None,
