@@ -9,22 +9,33 @@ from bylab.auth.actor import Actor
 from bylab.catalog.models import Dataset, DatasetShare, Visibility
 
 
-def visibility_clause(actor: Actor) -> ColumnElement[bool]:
-    """A WHERE clause that keeps the datasets ``actor`` may read."""
+def sharing_clause(actor: Actor, visibility: ColumnElement[str],
+                   organisation_id: ColumnElement[str], record_id: ColumnElement[str],
+                   share_record_id: ColumnElement[str],
+                   share_organisation_id: ColumnElement[str]) -> ColumnElement[bool]:
+    """The sharing rule of every shareable record (datasets, saved scenarios): a WHERE clause
+    that keeps what ``actor`` may read, given the record's visibility, owner and id columns
+    and its share table's record and organisation columns."""
     if actor.is_sysadmin:
         return true()
-    public = Dataset.visibility == Visibility.PUBLIC
+    public = visibility == Visibility.PUBLIC
     if actor.is_anonymous or not actor.reader_org_ids:
         return public
-    own = Dataset.organisation_id.in_(sorted(actor.member_org_ids))
+    own = organisation_id.in_(sorted(actor.member_org_ids))
     shared_with_actor = and_(
-        Dataset.visibility == Visibility.SHARED,
+        visibility == Visibility.SHARED,
         exists().where(
-            DatasetShare.dataset_id == Dataset.id,
-            DatasetShare.organisation_id.in_(sorted(actor.reader_org_ids)),
+            share_record_id == record_id,
+            share_organisation_id.in_(sorted(actor.reader_org_ids)),
         ),
     )
     return or_(public, own, shared_with_actor)
+
+
+def visibility_clause(actor: Actor) -> ColumnElement[bool]:
+    """A WHERE clause that keeps the datasets ``actor`` may read."""
+    return sharing_clause(actor, Dataset.visibility, Dataset.organisation_id, Dataset.id,
+                          DatasetShare.dataset_id, DatasetShare.organisation_id)
 
 
 def visible_datasets(actor: Actor) -> Select[tuple[Dataset]]:

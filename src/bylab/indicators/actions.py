@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import orjson
-from sqlalchemy import Connection, Text, cast, delete, select, text
+from sqlalchemy import ColumnElement, Connection, Text, cast, delete, select, text
 from sqlalchemy.orm import Session
 
 from bylab.catalog.access import visibility_clause
@@ -246,8 +247,18 @@ def _visible_dataset_ids(session: Session, ctx: Context) -> set[str] | None:
     return set(session.scalars(select(Dataset.id).where(visibility_clause(ctx.actor))))
 
 
-def _readable(stored: IndicatorValue, visible: set[str] | None) -> bool:
-    return visible is None or set(stored.dataset_ids) <= visible
+class _FedByDatasets(Protocol):
+    dataset_ids: list[str]
+
+
+Fed = TypeVar("Fed", bound=_FedByDatasets)
+
+
+def only_readable(session: Session, ctx: Context, rows: Iterable[Fed]) -> list[Fed]:
+    """The rows (stored values, or plain reads of them) whose every input dataset the actor
+    may see: the access rule of every indicator value."""
+    visible = _visible_dataset_ids(session, ctx)
+    return [row for row in rows if visible is None or set(row.dataset_ids) <= visible]
 
 
 def stored_values(session: Session, ctx: Context, place: str | None, kpi: str | None,
@@ -263,21 +274,26 @@ def stored_values(session: Session, ctx: Context, place: str | None, kpi: str | 
         statement = statement.where(IndicatorValue.status == ValueStatus.COMPUTED.value)
     statement = statement.order_by(IndicatorValue.kpi_code, IndicatorValue.place_id,
                                    IndicatorValue.period)
-    visible = _visible_dataset_ids(session, ctx)
-    return [stored for stored in session.scalars(statement) if _readable(stored, visible)]
+    return only_readable(session, ctx, session.scalars(statement))
+
+
+def computed_values_of(kpi_codes: list[str],
+                       place_ids: set[str] | None = None) -> list[ColumnElement[bool]]:
+    """WHERE conditions for the computed values of the KPIs (of these places; every place
+    by default)."""
+    conditions = [IndicatorValue.kpi_code.in_(kpi_codes),
+                  IndicatorValue.status == ValueStatus.COMPUTED.value]
+    if place_ids is not None:
+        conditions.append(IndicatorValue.place_id.in_(place_ids))
+    return conditions
 
 
 def readable_values(session: Session, ctx: Context, kpi_codes: list[str],
                     place_ids: set[str] | None = None) -> list[IndicatorValue]:
     """Computed values of the KPIs (of these places; every place by default) that the actor
     may see under the access rule above, for targets and comparisons."""
-    statement = select(IndicatorValue).where(
-        IndicatorValue.kpi_code.in_(kpi_codes),
-        IndicatorValue.status == ValueStatus.COMPUTED.value)
-    if place_ids is not None:
-        statement = statement.where(IndicatorValue.place_id.in_(place_ids))
-    visible = _visible_dataset_ids(session, ctx)
-    return [stored for stored in session.scalars(statement) if _readable(stored, visible)]
+    statement = select(IndicatorValue).where(*computed_values_of(kpi_codes, place_ids))
+    return only_readable(session, ctx, session.scalars(statement))
 
 
 def stored_kpi_code(session: Session, kpi: str) -> str:

@@ -2,7 +2,7 @@
 numbers (the dashboard's map and ranking). Loading each value's provenance JSON was most of
 the time of a country-wide read; a value's visibility needs only its ``dataset_ids``.
 
-The access rule is the one of ``readable_values`` (its own pieces, reused): a reader sees a
+The access rule is the one of ``readable_values`` (``only_readable``): a reader sees a
 value only if they may see every dataset that fed it."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bylab.core import Context
-from bylab.indicators.actions import _readable, _visible_dataset_ids
-from bylab.indicators.models import IndicatorValue, ValueStatus
+from bylab.indicators.actions import computed_values_of, only_readable
+from bylab.indicators.models import IndicatorValue
 
 
 @dataclass(frozen=True)
@@ -35,11 +35,5 @@ def readable_plain_values(session: Session, ctx: Context, kpi_codes: list[str],
     statement = select(IndicatorValue.kpi_code, IndicatorValue.place_id,
                        IndicatorValue.period, IndicatorValue.value,
                        IndicatorValue.dataset_ids).where(
-        IndicatorValue.kpi_code.in_(kpi_codes),
-        IndicatorValue.status == ValueStatus.COMPUTED.value)
-    if place_ids is not None:
-        statement = statement.where(IndicatorValue.place_id.in_(place_ids))
-    visible = _visible_dataset_ids(session, ctx)
-    found = (PlainValue(*row) for row in session.execute(statement))
-    return [value for value in found
-            if _readable(value, visible)]  # type: ignore[arg-type]  # reads dataset_ids only
+        *computed_values_of(kpi_codes, place_ids))
+    return only_readable(session, ctx, (PlainValue(*row) for row in session.execute(statement)))

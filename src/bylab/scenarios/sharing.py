@@ -4,12 +4,13 @@ actor may not see is "not found", as a hidden dataset is."""
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, delete, exists, or_, select, true
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.orm import Session
 
 from bylab.auth.actions import organisation_get
 from bylab.auth.actor import Actor
 from bylab.auth.models import Organisation
+from bylab.catalog.access import sharing_clause
 from bylab.catalog.models import Visibility
 from bylab.core import Context
 from bylab.errors import Conflict, InvalidInput, NotAuthorized, NotFound
@@ -19,18 +20,10 @@ from bylab.storage.base import utcnow
 
 
 def scenario_visibility_clause(actor: Actor) -> ColumnElement[bool]:
-    """A WHERE clause that keeps the saved scenarios ``actor`` may read."""
-    if actor.is_sysadmin:
-        return true()
-    public = SavedScenario.visibility == Visibility.PUBLIC.value
-    if actor.is_anonymous or not actor.reader_org_ids:
-        return public
-    own = SavedScenario.organisation_id.in_(sorted(actor.member_org_ids))
-    shared = and_(SavedScenario.visibility == Visibility.SHARED.value,
-                  exists().where(ScenarioShare.scenario_id == SavedScenario.id,
-                                 ScenarioShare.organisation_id.in_(
-                                     sorted(actor.reader_org_ids))))
-    return or_(public, own, shared)
+    """A WHERE clause that keeps the saved scenarios ``actor`` may read (the datasets' rule)."""
+    return sharing_clause(actor, SavedScenario.visibility, SavedScenario.organisation_id,
+                          SavedScenario.id, ScenarioShare.scenario_id,
+                          ScenarioShare.organisation_id)
 
 
 def scenario_save(ctx: Context, spec: ScenarioSpec, organisation: str,
