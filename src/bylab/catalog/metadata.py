@@ -39,6 +39,14 @@ LICENCES = {
 }
 
 
+def known_licence(licence_id: str) -> str:
+    """``licence_id`` if it is one of ``LICENCES``; a ValueError naming the choices if not
+    (for pydantic validators)."""
+    if licence_id not in LICENCES:
+        raise ValueError(f"unknown licence {licence_id!r}; use {sorted(LICENCES)}")
+    return licence_id
+
+
 class DatasetMetadata(BaseModel):
     """Everything about a dataset except its data. ``title`` and ``description`` are
     keyed by language code (en, nb, nn, sv, pl)."""
@@ -87,6 +95,4 @@ class DatasetMetadata(BaseModel):
     @field_validator("licence_id")
     @classmethod
     def _known_licence(cls, licence_id: str) -> str:
-        if licence_id not in LICENCES:
-            raise ValueError(f"unknown licence {licence_id!r}; use {sorted(LICENCES)}")
-        return licence_id
+        return known_licence(licence_id)

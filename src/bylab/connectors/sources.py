@@ -24,7 +24,7 @@ from sqlalchemy import ColumnElement, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from bylab.auth.actions import check_name, organisation_get
-from bylab.catalog.metadata import LICENCES
+from bylab.catalog.metadata import known_licence
 from bylab.catalog.models import Dataset, Visibility
 from bylab.catalog.publish import dataset_share_set
 from bylab.connectors.ckan_harvest import CkanHarvest, harvest_ckan
@@ -102,9 +102,7 @@ class SourceInput(BaseModel):
     @field_validator("licence_id")
     @classmethod
     def _known_licence(cls, licence_id: str) -> str:
-        if licence_id not in LICENCES:
-            raise ValueError(f"unknown licence {licence_id!r}; use {sorted(LICENCES)}")
-        return licence_id
+        return known_licence(licence_id)
 
     @field_validator("country")
     @classmethod
