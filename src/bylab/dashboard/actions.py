@@ -363,9 +363,10 @@ def histogram(values: list[float], bins: int) -> tuple[list[str], list[int]]:
 # ---------------------------------------------------------------- caching
 
 def _indicator_revision(ctx: Context) -> tuple[Any, ...]:
-    """Changes whenever stored values, targets or places change. Storing replaces a KPI's
-    rows, stamped with a new ``computed_at``: the newest row (by id, the primary key, so this
-    reads no table) carries it even when SQLite hands out the deleted rows' ids again.
+    """Changes whenever stored values, targets or places change. Storing deletes the rows that
+    changed or went stale and inserts the new ones, stamped with a new ``computed_at``: the
+    count, the largest id and the newest row's stamp (by id, the primary key, so this reads no
+    table) change even when SQLite hands out a deleted row's id again.
     Targets and places only grow or are reloaded."""
     parts = [select(func.count()).select_from(IndicatorValue), select(func.max(IndicatorValue.id)),
              select(IndicatorValue.computed_at).order_by(IndicatorValue.id.desc()).limit(1),
