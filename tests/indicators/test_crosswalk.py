@@ -14,6 +14,7 @@ import pytest
 
 from bylab.core import Bylab
 from bylab.errors import InvalidInput, NotFound
+from bylab.indicators.actions import kpi_show
 from bylab.indicators.compare import PeerKind, indicator_compare
 from bylab.indicators.crosswalk import (
     Comparability,
@@ -23,6 +24,7 @@ from bylab.indicators.crosswalk import (
 )
 
 GHG = "EN: EN: AQ: 2C"
+CHILD_CARE = "SC: SH: SI: 5A"  # covered by KOSTRA, not by Kolada
 
 
 def _entry(system: str, kpi: str, comparability: str) -> str:
@@ -39,11 +41,22 @@ def _crosswalk(tmp_path: Path, *entries: str) -> Path:
 
 def test_the_bundled_crosswalk_loads_and_states_its_levels() -> None:
     entries = bundled_crosswalk()
-    assert {entry.system for entry in entries} == {"kolada", "gus_bdl"}
+    assert {entry.system for entry in entries} == {"kolada", "kostra", "gus_bdl"}
     ghg = {entry.id: entry for entry in entries if entry.kpi == GHG}
     assert ghg["N00401"].comparability == Comparability.CAVEAT and ghg["N00401"].caveat
     assert ghg["N07702"].comparability == Comparability.NOT_COMPARABLE
     assert all(entry.justification for entry in entries)
+
+
+def test_kostra_entries_name_catalogue_kpis_and_where_they_were_seen() -> None:
+    kostra = [entry for entry in bundled_crosswalk() if entry.system == "kostra"]
+    assert kostra and all(entry.country == "NO" for entry in kostra)
+    for entry in kostra:
+        assert kpi_show(entry.kpi).kpi.code == entry.kpi
+        # the ContentsCode (last part of the id) is quoted by the source that shows it
+        assert entry.source and entry.id.split("/")[-1] in entry.source
+        assert entry.comparability != Comparability.IDENTICAL and entry.caveat
+    assert {entry.id for entry in kostra} >= {"13502/KOSandel150000", "KOSVREGLekkVann0000"}
 
 
 def test_bad_crosswalk_files_are_refused_with_their_place(tmp_path: Path) -> None:
@@ -81,6 +94,16 @@ def test_compare_across_countries_warns(demo: Bylab) -> None:
     assert within.kpis[0].warning == ""
 
 
+def test_no_and_se_comparison_names_each_countrys_level() -> None:
+    # child care: KOSTRA vouches for Norway with a caveat, no Kolada entry for Sweden
+    across = cross_country(CHILD_CARE, {"NO", "SE"})
+    assert across.level == Comparability.UNKNOWN
+    assert across.message.startswith(f"{CHILD_CARE} across NO, SE is unknown (")
+    assert "NO: comparable_with_caveat, SE: unknown" in across.message
+    assert "unverified" in across.message
+    assert cross_country(CHILD_CARE, {"NO"}) is None
+
+
 def test_compare_refuses_what_is_not_comparable(demo: Bylab, tmp_path: Path) -> None:
     refusing = load_crosswalk(_crosswalk(tmp_path, _entry("kolada", GHG, "not_comparable")))
     with pytest.raises(InvalidInput, match="not compared"):
@@ -97,6 +120,17 @@ def test_api_serves_the_crosswalk_as_unverified(api: httpx.Client) -> None:
     assert all("unverified" in item["status"] and item["country"] == "SE" for item in served)
     assert api.get("/api/indicators/crosswalk", params={"system": "gus_bdl"}).json()[0][
         "iso37120"] == "5.1"
+
+
+def test_api_serves_kostra_entries_as_norwegian_with_their_source(api: httpx.Client) -> None:
+    served = api.get("/api/indicators/crosswalk", params={"system": "KOSTRA"}).json()
+    assert served and {item["country"] for item in served} == {"NO"}
+    assert all(item["source"] and "unverified" in item["status"] for item in served)
+    [child_care] = api.get("/api/indicators/crosswalk",
+                           params={"kpi": "SC-SH-SI-5A", "system": "kostra"}).json()
+    assert child_care["id"] == "13502/KOSandel150000"
+    assert "evensrii/Telemark" in child_care["source"]
+    assert child_care["comparability"] == "comparable_with_caveat"
 
 
 def test_cli_lists_the_crosswalk(demo: Bylab) -> None:

@@ -64,6 +64,7 @@ class CrosswalkOut(BaseModel):
     comparability: str  # identical | comparable_with_caveat | not_comparable
     caveat: str
     justification: str
+    source: str  # where the id, name and unit were seen; empty for the older entries
     status: str = STATUS
 
 

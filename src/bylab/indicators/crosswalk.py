@@ -49,6 +49,7 @@ class CrosswalkEntry(BaseModel):
     comparability: Comparability
     caveat: str = ""
     justification: str
+    source: str = ""  # where the id, name and unit were seen (repository @ commit, or page)
 
     @property
     def country(self) -> str:
