@@ -4,6 +4,10 @@ pyarrow reading the CSV and writing one Parquet file, and for the dataArray docu
 orjson parsing plus pyarrow writing its rows to one Parquet file (no checks,
 no dedupe, no day partitions). Same process, same files, best of 3.
 
+The dataArray rows are also sent as CreateObservations table bodies (the bylab extension:
+Arrow IPC stream and CSV with a Datastream/id column), from the body's bytes as the HTTP
+route reads them.
+
 The observations are SYNTHETIC (seeded): 200 datastreams, one value a minute each.
 
     .venv/bin/python bench/sensor_import.py                       # 2,000,000 observations
@@ -25,19 +29,21 @@ from typing import Any
 import duckdb
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from bylab.sensors.actions import Unit, datastream_create, observations_import, thing_create
-from bylab.sensors.dataarray import observations_create_strict
+from bylab.sensors.dataarray import observations_create_strict, read_body
 from bylab.testing.backends import embedded_instance
 
 DATASTREAMS = 200
 
 
-def _write_files(folder: Path, observations: int) -> tuple[Path, Path, Path]:
+def _write_files(folder: Path, observations: int) -> tuple[Path, Path, Path, Path, Path]:
     csv_path, parquet_path = folder / "observations.csv", folder / "observations.parquet"
     json_path = folder / "observations.json"
+    arrow_body, csv_body = folder / "body.arrows", folder / "body.csv"
     per_stream = observations // DATASTREAMS
     duckdb.sql(
         f"COPY (SELECT 'S' || s || '/pm25' AS datastream, "
@@ -49,7 +55,19 @@ def _write_files(folder: Path, observations: int) -> tuple[Path, Path, Path]:
         column_types={"phenomenonTime": pa.string()}))
     pq.write_table(table, parquet_path)
     json_path.write_text(json.dumps(_data_array_document(table)))
-    return csv_path, parquet_path, json_path
+    body = _table_body(table)
+    with pa.OSFile(str(arrow_body), "wb") as sink, pa.ipc.new_stream(sink, body.schema) as out:
+        out.write_table(body)
+    pacsv.write_csv(body, csv_body)
+    return csv_path, parquet_path, json_path, arrow_body, csv_body
+
+
+def _table_body(table: pa.Table) -> pa.Table:
+    """The rows as a CreateObservations table body: ids follow creation order."""
+    numbers = pc.utf8_slice_codeunits(table["datastream"], 1)
+    numbers = pc.cast(pc.replace_substring(numbers, "/pm25", ""), pa.int32())
+    return pa.table({"Datastream/id": pc.add(numbers, 1),
+                     "phenomenonTime": table["phenomenonTime"], "result": table["result"]})
 
 
 def _data_array_document(table: pa.Table) -> list[dict[str, Any]]:
@@ -81,7 +99,7 @@ def main() -> None:
     print(f"load average: {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory() as folder_name:
         folder = Path(folder_name)
-        csv_path, parquet_path, json_path = _write_files(folder, count)
+        csv_path, parquet_path, json_path, arrow_body, csv_body = _write_files(folder, count)
         data_dir = folder / "data"
 
         def fresh_instance() -> None:
@@ -96,9 +114,10 @@ def main() -> None:
             instance.close()
 
         for label, path in (("CSV", csv_path), ("Parquet", parquet_path),
-                            ("dataArray", json_path)):
+                            ("dataArray", json_path), ("dataArray Arrow IPC body", arrow_body),
+                            ("dataArray CSV body", csv_body)):
             seconds = _best(lambda path=path: _import(data_dir, path), fresh_instance)
-            print(f"bylab import {label:8} {count:>12,} obs  {seconds:6.2f} s  "
+            print(f"bylab import {label:24} {count:>10,} obs  {seconds:6.2f} s  "
                   f"{count / seconds:>12,.0f} obs/s")
         floor = _best(lambda: pq.write_table(pacsv.read_csv(csv_path), folder / "floor.parquet"),
                       lambda: None)
@@ -119,11 +138,15 @@ def _json_floor(path: Path, target: Path) -> None:
                              "result": pa.array(results, pa.float64())}), target)
 
 
+BODY_TYPES = {".json": "application/json", ".arrows": "application/vnd.apache.arrow.stream",
+              ".csv": "text/csv"}
+
+
 def _import(data_dir: Path, path: Path) -> None:
     instance = embedded_instance(data_dir)
-    if path.suffix == ".json":
-        read, new = observations_create_strict(instance.system_context(),
-                                               orjson.loads(path.read_bytes()), path.name)
+    if path.suffix == ".json" or path.name.startswith("body."):
+        document = read_body(path.read_bytes(), BODY_TYPES[path.suffix], path.name)
+        read, new = observations_create_strict(instance.system_context(), document, path.name)
     else:
         read, new = observations_import(instance.system_context(), path)
     assert read == new, (read, new)

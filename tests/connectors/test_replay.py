@@ -18,6 +18,7 @@ from bylab.catalog.metadata import DatasetMetadata
 from bylab.catalog.models import Visibility
 from bylab.catalog.publish import dataset_delete, dataset_publish
 from bylab.catalog.queries import dataset_show
+from bylab.connectors.cell_correction import CORRECTED_STATUS
 from bylab.connectors.cli import app
 from bylab.connectors.models import RunStatus
 from bylab.connectors.replay import dead_letters_replay
@@ -36,6 +37,7 @@ from bylab.sensors.models import Datastream
 from bylab.testing.backends import embedded_instance
 from bylab.testing.server import running_server
 from tests.conftest import PASSWORD, TEST_DATA
+from tests.connectors.test_harvest import _stored_rows
 from tests.connectors.conftest import (
     RecordedServer,
     organisations_and_a_taken_name,
@@ -78,8 +80,8 @@ def test_table_cells_replay_when_the_server_corrects_them(
     first, second = dead_letters(ctx, run.id)
 
     with pytest.raises(InvalidInput) as refused:
-        dead_letters_replay(ctx, run.id, first.id, "11")
-    assert refused.value.field == "value"
+        dead_letters_replay(ctx, run.id, first.id, "11")  # a cell's correction needs a note
+    assert refused.value.field == "note"
     with pytest.raises(InvalidInput) as unnamed:
         dead_letters_replay(ctx, run.id, value="11")
     assert unnamed.value.field == "value"
@@ -117,6 +119,82 @@ def test_table_cells_replay_when_the_server_corrects_them(
     replays = [note.split(" ", 2)[2] for note in notes if " replayed " in note]
     assert replays == ["system replayed 1 dead letter(s), 1 still failing; stored version 2",
                        "system replayed 1 dead letter(s), 0 still failing; stored version 3"]
+
+
+def _stored_state(ctx: Context, run_id: str) -> tuple[Any, ...]:
+    """What a refused correction must leave as it was."""
+    dataset = dataset_show(ctx, "population-tab638")
+    letters = [(letter.reason, letter.replayed_at, letter.tried_at)
+               for letter in dead_letters(ctx, run_id)]
+    [run] = [run for run in source_runs(ctx, "tab638") if run.id == run_id]
+    return dataset.latest_version, letters, list(run.notes)
+
+
+def test_a_table_cell_replays_with_a_corrected_value_and_its_provenance(
+        ctx: Context, recorded_server: RecordedServer) -> None:
+    recorded_server.serve(TABLE_PATH, tab638_years([10, "n/a", 12, "12,5"]))
+    _table_source(ctx, recorded_server)
+    run = source_run(ctx, "tab638")
+    not_available, comma = dead_letters(ctx, run.id)
+    assert not_available.payload["codes"]["Tid"] == "2020"
+    before = _stored_state(ctx, run.id)
+
+    source = "SCB, e-mail of 2026-11-20 (ref. 4711)"
+    for value, note, field in (("eleven", source, "value"), ("12,5", source, "value"),
+                               ("NaN", source, "value"), ("", source, "value"),
+                               ("11", "  ", "note"), ("11", None, "note")):
+        with pytest.raises(InvalidInput) as refused:
+            dead_letters_replay(ctx, run.id, not_available.id, value, note)
+        assert refused.value.field == field, (value, note)
+    assert "use a point as the decimal mark" in str(
+        pytest.raises(InvalidInput, dead_letters_replay, ctx, run.id, comma.id, "12,5",
+                      source).value)
+    assert _stored_state(ctx, run.id) == before  # nothing stored changed
+
+    corrected = dead_letters_replay(ctx, run.id, not_available.id, " 11.5 ", source)
+    assert (corrected.replayed, corrected.still_failing, corrected.version) == (
+        [not_available.id], [], 2)
+    rows = _stored_rows(ctx, "population-tab638")
+    assert [(row["time_code"], row["value"], row["status"]) for row in rows] == [
+        ("2019", 10.0, None), ("2020", 11.5, CORRECTED_STATUS), ("2021", 12.0, None)]
+    assert rows[1]["period"].isoformat() == "2020-01-01"  # tidied like its neighbours
+    assert {key for key, value in rows[1].items() if value is None} == {
+        key for key, value in rows[0].items() if value is None} - {"status"}
+    version = dataset_show(ctx, "population-tab638").versions[-1]
+    assert version.note.endswith(f"{not_available.location} corrected to 11.5 by system: "
+                                 f"{source}")
+    assert "content sha256=" in version.note
+    letters = {letter.id: letter for letter in dead_letters(ctx, run.id)}
+    assert letters[not_available.id].replayed_by == "system"
+    assert letters[comma.id].replayed_at is None  # only the named letter
+    [notes] = [run.notes for run in source_runs(ctx, "tab638")]
+    assert notes[-1].endswith(f"system replayed 1 dead letter(s), 0 still failing; stored "
+                              f"version 2; {not_available.location} corrected to 11.5 by "
+                              f"system: {source}")
+    with pytest.raises(Conflict):
+        dead_letters_replay(ctx, run.id, not_available.id, "11.5", source)
+
+    # The statistics office fixed the other cell meanwhile: no correction is needed for it.
+    recorded_server.serve(TABLE_PATH, tab638_years([10, "n/a", 12, 12.5]))
+    with pytest.raises(InvalidInput) as fixed_there:
+        dead_letters_replay(ctx, run.id, comma.id, "12.5", source)
+    assert fixed_there.value.field == "letter" and "now holds a value" in str(
+        fixed_there.value)
+    # A table whose years no longer reach that far has no such cell.
+    recorded_server.serve(TABLE_PATH, tab638_years([10, "n/a", 12]))
+    with pytest.raises(InvalidInput) as gone:
+        dead_letters_replay(ctx, run.id, comma.id, "12.5", source)
+    assert gone.value.field == "letter" and "no cell" in str(gone.value)
+    assert dataset_show(ctx, "population-tab638").latest_version == 2
+
+    # A replay without a value harvests the table again and keeps the corrected cell.
+    recorded_server.serve(TABLE_PATH, tab638_years([10, "n/a", 12, 12.5]))
+    plain = dead_letters_replay(ctx, run.id)
+    assert (plain.replayed, plain.version) == ([comma.id], 3)
+    assert [(row["value"], row["status"]) for row in _stored_rows(ctx, "population-tab638")] \
+        == [(10, None), (11.5, CORRECTED_STATUS), (12, None), (12.5, None)]
+    assert dataset_show(ctx, "population-tab638").versions[-1].note.endswith(
+        "; 1 earlier correction(s) kept")
 
 
 def test_the_source_visibility_follows_on_every_run(ctx: Context,
@@ -276,3 +354,66 @@ def test_replay_from_the_cli(embedded: Bylab, recorded_server: RecordedServer,
     assert "replayed 1 dead letter(s), 0 still failing; stored version 3" in one.output
     listed = runner.invoke(app, ["source", "dead-letters", run.id])
     assert listed.output.count('"replayed_by": "system"') == 2
+
+
+def test_a_cell_correction_through_the_api_the_run_page_and_the_cli(
+        bylab: Bylab, client: httpx.Client, accounts_setup: dict[str, str],
+        recorded_server: RecordedServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    recorded_server.serve(TABLE_PATH, tab638_years(["n/a", 11, "x1", "?"]))
+    mia = {"Authorization": f"Bearer {accounts_setup['mia']}"}
+    _table_source(bylab.system_context(), recorded_server)
+    run = client.post("/api/harvest/sources/tab638/runs", headers=mia).json()
+    path = f"/api/harvest/runs/{run['id']}/dead-letters"
+    first, second, third = client.get(path, headers=mia).json()
+    source = "SCB customer service, 2026-11-20"
+
+    # The API: the refusal names the field; then the corrected cell is stored.
+    refused = client.post(f"{path}/replay", headers=mia,
+                          json={"letter": first["id"], "value": "ten"})
+    assert refused.status_code == 400 and "value" in refused.text
+    answer = client.post(f"{path}/replay", headers=mia,
+                         json={"letter": first["id"], "value": "10", "note": source})
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["replayed"], answer.json()["version"]) == ([first["id"]], 2)
+    assert answer.json()["summary"].endswith(f"corrected to 10 by mia: {source}")
+    assert source in dataset_show(bylab.system_context(),
+                                  "population-tab638").versions[-1].note
+
+    # The run page: a form per table cell left; a refused correction shows the page again
+    # with the error at that cell and the values typed, and stores nothing.
+    login = client.get("/login").text
+    client.post("/login", data={"username": "mia", "password": PASSWORD,
+                                "csrf_token": _csrf(login)})
+    page = client.get("/harvest/tab638").text
+    assert f'name="letter" value="{second["id"]}"' in page
+    assert f'name="letter" value="{first["id"]}"' not in page  # replayed already
+    form = {"csrf_token": _csrf(page), "letter": second["id"], "source": "tab638"}
+    bad = client.post(f"/harvest/runs/{run['id']}/replay",
+                      data={**form, "value": "12", "note": ""})
+    assert bad.status_code == 400
+    assert "Nothing was saved." in bad.text and 'aria-invalid="true"' in bad.text
+    assert "<details open>" in bad.text  # the error is shown, not folded away
+    assert 'value="12"' in bad.text
+    assert client.get(path, headers=mia).json()[1]["replayed_at"] is None
+    good = client.post(f"/harvest/runs/{run['id']}/replay",
+                       data={**form, "value": "12", "note": source}, follow_redirects=False)
+    assert (good.status_code, good.headers["location"]) == (303, "/harvest/tab638")
+    assert client.get(path, headers=mia).json()[1]["replayed_by"] == "mia"
+
+    # The CLI, as the system actor.
+    monkeypatch.setenv("BYLAB_DATA_DIR", str(bylab.settings.data_dir))
+    if bylab.settings.database_url:
+        monkeypatch.setenv("BYLAB_DATABASE_URL", bylab.settings.database_url)
+    runner = CliRunner()
+    noteless = runner.invoke(app, ["source", "replay", run["id"], "--letter", third["id"],
+                                   "--value", "13"])
+    assert isinstance(noteless.exception, InvalidInput)
+    assert noteless.exception.field == "note"
+    done = runner.invoke(app, ["source", "replay", run["id"], "--letter", third["id"],
+                               "--value", "13", "--note", source])
+    assert done.exit_code == 0, done.output
+    assert f"stored version 4; {third['location']} corrected to 13 by system" in done.output
+    assert "; 2 earlier correction(s) kept" in done.output  # the office still has n/a, x1
+    rows = _stored_rows(bylab.system_context(), "population-tab638")
+    assert [(row["value"], row["status"]) for row in rows] == [
+        (10, CORRECTED_STATUS), (11, None), (12, CORRECTED_STATUS), (13, CORRECTED_STATUS)]

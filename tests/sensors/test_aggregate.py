@@ -10,9 +10,15 @@ import pytest
 from bylab.auth.actor import Actor
 from bylab.core import Bylab
 from bylab.errors import InvalidInput, NotFound
-from bylab.sensors.aggregate import datastream_aggregate
+from bylab.sensors.actions import observation_store
+from bylab.sensors.aggregate import bucket_query, datastream_aggregate
 
 STA = "/sta/v1.1"
+# Small data on a shared machine (as tests/indicators/test_spark.py): one partition, no
+# adaptive planning or code generation, a JIT that warms up fast.
+SMALL_SPARK_CONF = {"spark.sql.shuffle.partitions": "1", "spark.sql.adaptive.enabled": "false",
+                    "spark.sql.codegen.wholeStage": "false",
+                    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"}
 DAILY = ("compute(year(phenomenonTime) as year, month(phenomenonTime) as month, "
          "day(phenomenonTime) as day)/groupby((year, month, day), aggregate("
          "result with average as mean, result with min as low, result with max as high, "
@@ -110,3 +116,27 @@ def test_sta_apply_only_on_observation_collections(client: httpx.Client,
                       params=apply).status_code == 404
     everything = client.get(f"{STA}/Observations", params=apply).json()
     assert everything["value"] == [{"n": 96}]  # the private station's ten are not counted
+
+
+@pytest.mark.xdist_group("spark")  # one Spark session per worker: keep them together
+def test_the_bucket_query_gives_the_same_buckets_on_spark(bylab: Bylab,
+                                                          stations: dict[str, int]) -> None:
+    """The aggregate action's SQL text runs unchanged on Spark SQL over the store's files
+    (as bench/sensor_aggregate.py times it)."""
+    pytest.importorskip("pyspark")
+    from bylab.indicators.spark import spark_session
+
+    ctx = bylab.system_context()
+    stream = stations["Valand/pm25"]
+    spark = spark_session("local[1]", tuple(SMALL_SPARK_CONF.items()))
+    spark.read.parquet(*observation_store(ctx).files()).createOrReplaceTempView("observations")
+    for interval in ("day", "year"):
+        on_spark = spark.sql(bucket_query(interval, "observations",
+                                          f"datastream_id = {stream}")).collect()
+        assert [(start.astimezone(UTC), mean, low, high, count)
+                for start, mean, low, high, count in on_spark] == [
+            (bucket.start, bucket.mean, bucket.min, bucket.max, bucket.count)
+            for bucket in datastream_aggregate(ctx, stream, interval)]
+    with pytest.raises(InvalidInput) as error:
+        bucket_query("week", "observations", "true")
+    assert error.value.field == "interval"

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import httpx
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
@@ -170,3 +172,106 @@ def test_cli_imports_a_data_array_file(tmp_path: Path, monkeypatch: pytest.Monke
     first_row.write_text(json.dumps(_document(1, [["2022-01-02T00:00:00Z", 1.0]])))
     stored = runner.invoke(app, ["sensors", "import", str(first_row)])
     assert "1 observations new" in stored.stdout  # the refused file stored nothing
+
+
+def _rows_as_table(datastream_id: int, rows: list[list[object]]) -> pa.Table:
+    return pa.table({"Datastream/id": pa.array([datastream_id] * len(rows), pa.int64()),
+                     "phenomenonTime": [row[0] for row in rows],
+                     "result": pa.array([row[1] for row in rows], pa.float64())})
+
+
+def _arrow_stream(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def _parquet(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    return sink.getvalue().to_pybytes()
+
+
+def test_create_observations_from_a_table_body_by_content_type(
+        client: httpx.Client, stations: dict[str, int], accounts_setup: dict[str, str]) -> None:
+    hidden = stations["Hidden/pm25"]
+    mia = _bearer(accounts_setup["mia"])
+    url = f"{STA}/CreateObservations"
+    rows: list[list[object]] = [["2022-06-01T10:00:00Z", 1.5], ["2022-06-01T11:00:00Z", 2.5],
+                                ["2999-01-01T00:00:00Z", 1.0], ["2022-06-01T12:00:00Z", None],
+                                ["2022-06-01T13:00:00Z", float("nan")]]
+    arrow = client.post(url, content=_arrow_stream(_rows_as_table(hidden, rows)), headers={
+        **mia, "Content-Type": "application/vnd.apache.arrow.stream"})
+    assert arrow.status_code == 201, arrow.text
+    links = arrow.json()
+    assert links[2:] == ["error"] * 3 and links[0].startswith(f"{ROOT}/Observations(")
+    # The same rows as JSON are answered with the same links: the same rules, the same ids.
+    as_json = client.post(url, json=_document(hidden, rows[:2]), headers=mia)
+    assert as_json.json() == links[:2]
+    stored = client.get(links[1], headers=mia).json()
+    assert (stored["phenomenonTime"], stored["result"]) == ("2022-06-01T11:00:00.000Z", 2.5)
+
+    later = [["2022-06-02T10:00:00+02:00", 3.0], ["2022-06-02T11:00:00Z", 4.0]]
+    parquet = client.post(url, content=_parquet(_rows_as_table(hidden, later)), headers={
+        **mia, "Content-Type": "application/vnd.apache.parquet"})
+    assert parquet.status_code == 201 and "error" not in parquet.json()
+    csv_body = ("Datastream/id,phenomenonTime,result,resultTime\n"
+                f"{hidden},2022-06-03T10:00:00Z,5.5,2022-06-03T10:01:00Z\n"
+                f"{hidden},2022-06-03T11:00:00Z,NaN,\n"
+                f"{hidden},2022-06-03T12:00:00Z,high,\n"
+                f"{hidden},noon,6,\n")
+    csv = client.post(url, content=csv_body.encode(), headers={**mia, "Content-Type":
+                                                                "text/csv; charset=utf-8"})
+    assert csv.status_code == 201, csv.text
+    assert [link == "error" for link in csv.json()] == [False, True, True, True]
+    first = client.get(csv.json()[0], headers=mia).json()
+    assert first["resultTime"] == "2022-06-03T10:01:00.000Z"
+    count = client.get(f"{STA}/Datastreams({hidden})/Observations",
+                       params={"$count": "true", "$top": "0"}, headers=mia).json()
+    assert count["@iot.count"] == 10 + 2 + 2 + 1
+
+
+def test_a_table_body_is_refused_whole_when_malformed_or_not_allowed(
+        client: httpx.Client, stations: dict[str, int], accounts_setup: dict[str, str]) -> None:
+    hidden, valand = stations["Hidden/pm25"], stations["Valand/pm25"]
+    mia = _bearer(accounts_setup["mia"])
+    url = f"{STA}/CreateObservations"
+    arrow = {**mia, "Content-Type": "application/vnd.apache.arrow.stream"}
+    row = [["2022-06-01T10:00:00Z", 1.5]]
+    mixed = pa.concat_tables([_rows_as_table(hidden, row), _rows_as_table(valand, row)])
+    assert client.post(url, content=_arrow_stream(mixed), headers=arrow).status_code == 403
+    no_result = _rows_as_table(hidden, row).drop_columns(["result"])
+    refused = client.post(url, content=_arrow_stream(no_result), headers=arrow)
+    assert refused.status_code == 400 and "components" in refused.text
+    extra = _rows_as_table(hidden, row).append_column("parameters", pa.array(["x"]))
+    refused = client.post(url, content=_arrow_stream(extra), headers=arrow)
+    assert refused.status_code == 400 and "parameters" in refused.text
+    nameless = pa.table({"Datastream/id": pa.array([hidden, None], pa.int64()),
+                         "phenomenonTime": ["2022-06-01T10:00:00Z", "2022-06-01T11:00:00Z"],
+                         "result": [1.0, 2.0]})
+    refused = client.post(url, content=_arrow_stream(nameless), headers=arrow)
+    assert refused.status_code == 400, refused.text
+    assert (refused.json()["error"]["row"], refused.json()["error"]["field"]) == (
+        2, "Datastream/id")
+    broken = client.post(url, content=b"not arrow", headers=arrow)
+    assert broken.status_code == 400 and "application/vnd.apache.arrow.stream" in broken.text
+    unknown = client.post(url, content=b"x", headers={**mia, "Content-Type": "text/plain"})
+    assert unknown.status_code == 400 and "Content-Type" in unknown.text
+    not_json = client.post(url, content=b"[{", headers={**mia,
+                                                       "Content-Type": "application/json"})
+    assert not_json.status_code == 400 and "not JSON" in not_json.text
+    total = client.get(f"{STA}/Datastreams({hidden})/Observations",
+                       params={"$count": "true", "$top": "0"}, headers=mia).json()
+    assert total["@iot.count"] == 10  # nothing of a refused body was stored
+
+
+def test_json_with_nan_is_refused_per_row(client: httpx.Client, stations: dict[str, int],
+                                          accounts_setup: dict[str, str]) -> None:
+    body = ('[{"Datastream": {"@iot.id": %d}, "components": ["phenomenonTime", "result"], '
+            '"dataArray": [["2022-07-01T00:00:00Z", NaN], ["2022-07-01T01:00:00Z", 1]]}]'
+            % stations["Hidden/pm25"])
+    answer = client.post(f"{STA}/CreateObservations", content=body.encode(), headers={
+        **_bearer(accounts_setup["mia"]), "Content-Type": "application/json"})
+    assert answer.status_code == 201, answer.text
+    assert answer.json()[0] == "error" and answer.json()[1].startswith(ROOT)

@@ -226,11 +226,15 @@ def source_replay(
     letter: Annotated[str | None, typer.Option(help="Replay only this dead letter (id)")] = None,
     value: Annotated[str | None, typer.Option(
         help="The corrected value of its cell or observation result (JSON, e.g. 5.3)")] = None,
+    note: Annotated[str | None, typer.Option(
+        help="Where a table cell's corrected value comes from (required with its value)")
+    ] = None,
 ) -> None:
     """Replay a run's dead letters once their cause is fixed: those that now succeed are
-    stored and marked replayed; the others keep their reason, updated."""
+    stored and marked replayed; the others keep their reason, updated. A table cell can be
+    stored with a corrected value (--letter, --value and --note)."""
     with console.status("replaying dead letters …"):
-        report = dead_letters_replay(_system_context(), run_id, letter, value)
+        report = dead_letters_replay(_system_context(), run_id, letter, value, note)
     typer.echo(report.summary())
     if report.still_failing:
         raise typer.Exit(1)

@@ -135,8 +135,10 @@ def country_for_url(url: str) -> str:
 
 def harvest_parsed(ctx: Context, parsed: ParsedTable, target: HarvestTarget, country: str,
                    source_label: str, progress: ProgressCallback | None = None,
-                   expected_variables: Sequence[str] = ()) -> HarvestReport:
-    """Store a parsed table as the next version of ``target`` unless it equals the latest."""
+                   expected_variables: Sequence[str] = (), change_note: str = ""
+                   ) -> HarvestReport:
+    """Store a parsed table as the next version of ``target`` unless it equals the latest;
+    ``change_note`` is added to the version's note (a corrected cell: by whom and why)."""
     _check_variables(parsed, expected_variables, source_label)
     table, unmapped, remapped = _with_place_ids(ctx, parsed, country)
     report = HarvestReport(dataset_name=target.dataset_name, source=source_label,
@@ -147,7 +149,8 @@ def harvest_parsed(ctx: Context, parsed: ParsedTable, target: HarvestTarget, cou
     exists, latest_sha256 = _latest_content(ctx, target.dataset_name)
     if exists and latest_sha256 == report.content_sha256:
         return report
-    note = version_note(source_label, report.content_sha256)
+    note = "; ".join(filter(None, (version_note(source_label, report.content_sha256),
+                                   change_note)))
     metadata = None if exists else _metadata(target, parsed, source_label)
     with tempfile.TemporaryDirectory(prefix="bylab-harvest-") as folder:
         path = Path(folder) / f"{_file_stem(source_label)}.parquet"

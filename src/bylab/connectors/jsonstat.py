@@ -87,6 +87,9 @@ class ParsedTable:
     suppressed_cells: int
     dimension_ids: list[str] = field(default_factory=list)
     rejected: list[RejectedCell] = field(default_factory=list)
+    # What built the table: a corrected cell is tidied with them (connectors.cell_correction).
+    dimensions: list[Dimension] = field(default_factory=list)
+    dataset_unit: str | None = None
 
     @property
     def cells_read(self) -> int:
@@ -345,6 +348,7 @@ def tidy_table(described: dict[str, Any], dimensions: list[Dimension], cells: It
         region_column=next((f"{name}_code" for name in names if name == "region"), None),
         suppressed_cells=sum(1 for value in values if value is None),
         dimension_ids=[dimension.id for dimension in dimensions], rejected=rejected,
+        dimensions=dimensions, dataset_unit=dataset_unit,
     )
 
 

@@ -5,7 +5,9 @@ marked replayed with when and by whom; those that still fail keep their reason, 
 How a letter is replayed depends on the source's kind: a CKAN package is imported again, a
 SensorThings observation is stored (with the corrected result when one is given), and the cells
 of a statistics table are replayed by harvesting the table again — a new dataset version is
-stored only when the data changed."""
+stored only when the data changed. One table cell can also be replayed with a corrected value
+and a note saying where it comes from (``bylab.connectors.cell_correction``): the new version
+holds it, marked ``corrected``, and its note says by whom and why."""
 
 from __future__ import annotations
 
@@ -18,9 +20,10 @@ from typing import Any
 from sqlalchemy import select
 
 from bylab.catalog.models import Visibility
+from bylab.connectors.cell_correction import cell_correct, table_harvest
 from bylab.connectors.ckan_harvest import CkanHarvest, harvest_ckan_package
 from bylab.connectors.models import HarvestDeadLetter, HarvestRun, HarvestSource, SourceKind
-from bylab.connectors.sources import _ckan_options, _editable, _execute
+from bylab.connectors.sources import _ckan_options, _editable
 from bylab.connectors.sta_harvest import store_observation
 from bylab.core import Context
 from bylab.errors import BylabError, Conflict, InvalidInput, NotFound
@@ -41,11 +44,13 @@ class ReplayReport:
     replayed: list[str]  # dead letter ids
     still_failing: list[str]
     version: int | None = None
+    correction: str = ""  # which cell was given which value, by whom and why
 
     def summary(self) -> str:
         stored = f"; stored version {self.version}" if self.version else ""
+        corrected = f"; {self.correction}" if self.correction else ""
         return (f"replayed {len(self.replayed)} dead letter(s), "
-                f"{len(self.still_failing)} still failing{stored}")
+                f"{len(self.still_failing)} still failing{stored}{corrected}")
 
 
 # letter id -> None when stored now, else why it still fails
@@ -53,24 +58,28 @@ Results = dict[str, str | None]
 
 
 def dead_letters_replay(ctx: Context, run_id: str, letter_id: str | None = None,
-                        value: str | None = None) -> ReplayReport:
+                        value: str | None = None, note: str | None = None) -> ReplayReport:
     """Replay the run's dead letters not replayed yet, or only ``letter_id`` (with the
-    corrected ``value`` for its cell or observation result, when given)."""
+    corrected ``value`` for its cell or observation result, when given; a table cell's
+    correction needs the ``note`` saying where the value comes from). A refused correction
+    changes nothing stored."""
     if value is not None and letter_id is None:
         raise InvalidInput("a corrected value is for one dead letter: name it", field="value")
     source, letters = _pending(ctx, run_id, letter_id)
+    report = ReplayReport(run_id, source.name, [], [])
     if source.kind == SourceKind.CKAN:
         results = _replay_each(letters, _ckan_replayer(ctx, source))
-        version = None
     elif source.kind == SourceKind.STA:
         results = _replay_each(letters, _sta_replayer(ctx, source, value))
-        version = None
+    elif value is not None:
+        [letter] = letters
+        corrected = cell_correct(ctx, source, letter, value, note)
+        report.version, report.correction = corrected.version, corrected.change_note
+        results = {letter.id: None}
+        return _record(ctx, source, letters, report, results, corrected.record)
     else:
-        if value is not None:
-            raise InvalidInput("a statistics table is replayed by harvesting it again: "
-                               "correct the cell at its source", field="value")
-        results, version = _replay_table(ctx, source, letters)
-    return _record(ctx, source, letters, ReplayReport(run_id, source.name, [], [], version), results)
+        results, report.version = _replay_table(ctx, source, letters)
+    return _record(ctx, source, letters, report, results)
 
 
 def _pending(ctx: Context, run_id: str, letter_id: str | None
@@ -142,25 +151,27 @@ def _discard(_: object) -> None:
 
 def _replay_table(ctx: Context, source: HarvestSource, letters: list[HarvestDeadLetter]
                   ) -> tuple[Results, int | None]:
-    """Harvest the table again: a letter whose cell is no longer rejected is stored with the
-    table; one still rejected gets the new reason; a failed harvest is every letter's reason."""
+    """Harvest the table again (keeping the cells corrected by hand): a letter whose cell is
+    no longer rejected is stored with the table; one still rejected gets the new reason; a
+    failed harvest is every letter's reason."""
     try:
-        outcome = _execute(ctx, source, None)
+        report, _ = table_harvest(ctx, source)
     except BylabError as error:
         return {letter.id: str(error) for letter in letters}, None
-    still_rejected = {_cell_key(payload): reason for _, reason, payload in outcome.rejected}
-    return ({letter.id: still_rejected.get(_cell_key(letter.payload)) for letter in letters},
-            outcome.version)
+    still_rejected = {_cell_key(cell.codes): cell.reason for cell in report.rejected}
+    return ({letter.id: still_rejected.get(_cell_key(letter.payload.get("codes") or {}))
+             for letter in letters}, report.version)
 
 
-def _cell_key(payload: dict[str, Any]) -> str:
-    return json.dumps(payload.get("codes") or {}, sort_keys=True)
+def _cell_key(codes: dict[str, str]) -> str:
+    return json.dumps(codes, sort_keys=True)
 
 
 def _record(ctx: Context, source: HarvestSource, letters: list[HarvestDeadLetter],
-            report: ReplayReport, results: Results) -> ReplayReport:
-    """Mark the stored letters replayed, update the reasons of the others, log one line per
-    letter and a note on the run."""
+            report: ReplayReport, results: Results,
+            correction: dict[str, Any] | None = None) -> ReplayReport:
+    """Mark the stored letters replayed (keeping a cell's ``correction`` on it), update the
+    reasons of the others, log one line per letter and a note on the run."""
     now, actor = utcnow(), ctx.actor.username or "system"
     run_id = report.run_id
     with ctx.db.session() as session:
@@ -171,6 +182,8 @@ def _record(ctx: Context, source: HarvestSource, letters: list[HarvestDeadLetter
             reason = results[letter.id]
             if reason is None:
                 stored.replayed_at, stored.replayed_by = now, actor
+                if correction is not None:
+                    stored.payload = {**stored.payload, "corrected": correction}
                 report.replayed.append(letter.id)
                 log.info("harvest dead letter replayed: source=%s run=%s position=%s by=%s",
                          source.name, run_id, letter.location, actor)

@@ -154,6 +154,8 @@ class ReplayIn(BaseModel):
     letter: str | None = Field(default=None, description="Replay only this dead letter (id)")
     value: str | None = Field(default=None, description="The corrected value of its cell or "
                               "observation result (JSON text, e.g. 5.3)")
+    note: str | None = Field(default=None, description="Where a table cell's corrected value "
+                             "comes from (required with a cell's value)")
 
 
 class ReplayOut(BaseModel):
@@ -172,7 +174,7 @@ def api_dead_letters_replay(request: Request, ctx: ContextDep, run_id: str,
     succeed are stored and marked replayed; the others keep their reason, updated."""
     check_csrf(request, None)
     body = body or ReplayIn()
-    report = dead_letters_replay(ctx, run_id, body.letter, body.value)
+    report = dead_letters_replay(ctx, run_id, body.letter, body.value, body.note)
     return ReplayOut(run_id=report.run_id, source=report.source, replayed=report.replayed,
                      still_failing=report.still_failing, version=report.version,
                      summary=report.summary())
@@ -243,13 +245,23 @@ async def source_create_submit(request: Request, ctx: ContextDep) -> Response:
 
 @router.get("/harvest/{name}", response_class=HTMLResponse)
 def source_page(request: Request, ctx: ContextDep, name: str) -> HTMLResponse:
+    return _render_source(request, ctx, name)
+
+
+def _render_source(request: Request, ctx: Context, name: str,
+                   correction: dict[str, str] | None = None,
+                   error: BylabError | None = None) -> HTMLResponse:
+    """The source page; ``correction`` is a refused cell correction form's values, shown
+    again beside ``error`` at its dead letter."""
     source = source_get(ctx, name)
     runs = source_runs(ctx, source.id)
     letters = {run.id: dead_letters(ctx, run.id, DEAD_LETTERS_SHOWN)
                for run in runs[:5] if run.rows_rejected}
-    return render(request, "connectors/source.html", source=source, runs=runs,
+    return render(request, "connectors/source.html",
+                  status_code=error.status_code if error else 200, source=source, runs=runs,
                   letters=letters, can_edit=ctx.actor.can_edit(source.organisation_id),
-                  query_text=json.dumps(source.query, ensure_ascii=False, indent=2))
+                  query_text=json.dumps(source.query, ensure_ascii=False, indent=2),
+                  correction=correction or {}, error=error)
 
 
 def _values_of(source: HarvestSource, organisation_name: str) -> dict[str, str]:
@@ -302,9 +314,20 @@ async def source_run_submit(request: Request, ctx: ContextDep, name: str) -> Res
 @router.post("/harvest/runs/{run_id}/replay", response_class=HTMLResponse)
 async def dead_letters_replay_submit(request: Request, ctx: ContextDep, run_id: str
                                      ) -> Response:
+    """Replay all the run's dead letters, or one table cell with its corrected value and
+    note (a refused correction shows the page again with the error at that letter)."""
     form = await request.form()
     check_csrf(request, str(form.get("csrf_token", "")))
-    report = await run_in_threadpool(dead_letters_replay, ctx, run_id)
+    values = _form_values(form)
+    letter = values.get("letter") or None
+    try:
+        report = await run_in_threadpool(dead_letters_replay, ctx, run_id, letter,
+                                         values.get("value") if letter else None,
+                                         values.get("note"))
+    except InvalidInput as error:
+        if not letter or not values.get("source"):
+            raise
+        return _render_source(request, ctx, values["source"], values, error)
     return RedirectResponse(f"/harvest/{report.source}", status_code=303)
 
 

@@ -94,11 +94,20 @@ def datastream_aggregate(ctx: Context, datastream_id: int, interval: str = "day"
         clauses.append("phenomenon_time < ?")
         parameters.append(last)
     rows = ctx.tables.connection().execute(
-        f"SELECT date_trunc('{interval}', phenomenon_time) AS bucket, avg(result), "
-        f"min(result), max(result), count(*) FROM {scan} WHERE {' AND '.join(clauses)} "
-        "GROUP BY bucket ORDER BY bucket", parameters).fetchall()
+        bucket_query(interval, scan, " AND ".join(clauses)), parameters).fetchall()
     return [Bucket(_aware(start), mean, low, high, count)  # type: ignore[arg-type]
             for start, mean, low, high, count in rows]
+
+
+def bucket_query(interval: str, source: str, where: str) -> str:
+    """The SQL of the buckets (start, mean, min, max, count) of the observations in
+    ``source`` that meet ``where``; the same text runs on DuckDB and on Spark SQL."""
+    if interval not in INTERVALS:
+        raise InvalidInput(f"interval must be one of {', '.join(INTERVALS)}, got '{interval}'",
+                           field="interval")
+    return (f"SELECT date_trunc('{interval}', phenomenon_time) AS bucket, avg(result), "
+            f"min(result), max(result), count(*) FROM {source} WHERE {where} "
+            "GROUP BY bucket ORDER BY bucket")
 
 
 # --- $apply --------------------------------------------------------------------------------

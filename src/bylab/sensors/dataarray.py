@@ -6,18 +6,29 @@ Writing: a ``CreateObservations`` document is a list of such blocks naming their
 (``{"Datastream": {"@iot.id": 1}, "components": [...], "dataArray": [[...], ...]}``); every row
 is answered by the link of its Observation or ``"error"``, in order. A row is refused on its
 own (bad time, result not a finite number, time in the future); a malformed document, an
-unknown component or a Datastream the actor may not write refuses the whole document."""
+unknown component or a Datastream the actor may not write refuses the whole document.
+
+A bylab extension for bulk loads: the same rows as one table body, chosen by Content-Type
+(``application/vnd.apache.arrow.stream``, ``application/vnd.apache.parquet`` or ``text/csv``),
+with a ``Datastream/id`` column (the Datastream's @iot.id) and one column per component
+(``phenomenonTime``, ``result``, optionally ``resultTime`` and ``FeatureOfInterest/id``). It
+is checked column by column with the same rules and answered the same way, without one
+Python object per row — JSON parsing alone costs more than storing the rows."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 from sqlalchemy import select
 
 from bylab.core import Context
@@ -33,6 +44,8 @@ STORE_TYPES = {"datastream_id": pa.int32(), "phenomenon_time": TIME, "result": p
                "result_time": TIME, "feature_id": pa.int32()}
 WRITE_COMPONENTS = {"phenomenonTime", "resultTime", "result", "FeatureOfInterest/id"}
 ERROR = "error"
+JSON = "application/json"
+DATASTREAM_COLUMN = "Datastream/id"  # a table body's column naming each row's Datastream
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -75,12 +88,79 @@ class Block:
 
 @dataclass
 class Created:
-    """The outcome of each row, in document order: an observation id, or why it was refused
-    (with its 1-based position in the document)."""
+    """The outcome of each row, in document order: an observation id (null where the row was
+    refused), and why each refused row was (with its 1-based position in the document)."""
 
-    ids: list[int | None]
+    ids: pa.Array
     refused: list[tuple[int, str, str]]  # (row, field, reason)
     new: int = 0
+
+    def links(self, root: str) -> list[str]:
+        """Each row's Observation link, or "error", built column-wise."""
+        texts = pc.binary_join_element_wise(f"{root}/Observations(", self.ids.cast(pa.string()),
+                                            ")", "")
+        return pc.fill_null(texts, ERROR).to_pylist()
+
+
+# A component's values: a JSON document's, or a column of a table body.
+Values = Sequence[Any] | pa.Array | pa.ChunkedArray
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Observations to check, as columns: each row's Datastream, each component's values,
+    which rows had the wrong shape, and the value a row held for a component (for the
+    refusal)."""
+
+    datastream_ids: pa.Array
+    columns: dict[str, Values]
+    misshapen: pa.Array
+    held: Callable[[str, int], Any]
+
+
+def read_body(body: bytes, content_type: str | None, file: str | None = None) -> Any:
+    """The CreateObservations body as its Content-Type gives it: a JSON document (the
+    standard), or, as a bylab extension, the same observations as one table (Arrow IPC
+    stream, Parquet or CSV) with a ``Datastream/id`` column and one column per component."""
+    media_type = (content_type or JSON).split(";")[0].strip().lower()
+    reader = TABLE_READERS.get(media_type)
+    if media_type in (JSON, "") or media_type.endswith("+json"):
+        return _json_document(body, file)
+    if reader is None:
+        raise InvalidInput("Content-Type {media_type} is not read (use {json} or one of "
+                           "{types})", file=file, field="Content-Type",
+                           media_type=repr(media_type), json=JSON,
+                           types=", ".join(sorted(TABLE_READERS)))
+    try:
+        return reader(body)
+    except (pa.ArrowException, OSError) as error:
+        raise InvalidInput("not a readable {media_type} body ({error})", file=file,
+                           media_type=media_type, error=str(error)) from None
+
+
+def _json_document(body: bytes, file: str | None) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass
+    try:  # NaN and Infinity are no JSON, but some senders write them: refused per row
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InvalidInput("not JSON ({error})", file=file, error=str(error)) from None
+
+
+def _csv_table(body: bytes) -> pa.Table:
+    texts = {name: pa.string() for name in ("phenomenonTime", "resultTime")}
+    return pacsv.read_csv(pa.BufferReader(body), convert_options=pacsv.ConvertOptions(
+        column_types=texts, null_values=[""], strings_can_be_null=True))
+
+
+TABLE_READERS: dict[str, Callable[[bytes], pa.Table]] = {
+    "application/vnd.apache.arrow.stream": lambda body: pa.ipc.open_stream(body).read_all(),
+    "application/vnd.apache.parquet": lambda body: pq.read_table(pa.BufferReader(body)),
+    "application/x-parquet": lambda body: pq.read_table(pa.BufferReader(body)),
+    "text/csv": _csv_table,
+}
 
 
 def _blocks(document: Any, file: str | None) -> list[Block]:
@@ -100,15 +180,7 @@ def _blocks(document: Any, file: str | None) -> list[Block]:
             raise InvalidInput(f"{where} names no Datastream {{\"@iot.id\": …}}", file=file,
                                field="Datastream")
         components = block.get("components")
-        if not isinstance(components, list) or not {"phenomenonTime", "result"} <= set(
-                components) or len(set(components)) != len(components):
-            raise InvalidInput(f"{where}: components must list phenomenonTime and result "
-                               "once each", file=file, field="components")
-        unknown = [name for name in components if name not in WRITE_COMPONENTS]
-        if unknown:
-            raise InvalidInput(f"{where}: component '{unknown[0]}' is not stored by bylab "
-                               f"(accepted: {', '.join(sorted(WRITE_COMPONENTS))})",
-                               file=file, field="components")
+        _check_components(components, where, file)
         rows = block.get("dataArray")
         if not isinstance(rows, list):
             raise InvalidInput(f"{where} has no dataArray list", file=file, field="dataArray")
@@ -116,9 +188,20 @@ def _blocks(document: Any, file: str | None) -> list[Block]:
     return blocks
 
 
-def _check_writable(ctx: Context, blocks: list[Block]) -> dict[int, int]:
+def _check_components(components: Any, where: str, file: str | None) -> None:
+    if not isinstance(components, list) or not {"phenomenonTime", "result"} <= set(
+            components) or len(set(components)) != len(components):
+        raise InvalidInput(f"{where}: components must list phenomenonTime and result "
+                           "once each", file=file, field="components")
+    unknown = [name for name in components if name not in WRITE_COMPONENTS]
+    if unknown:
+        raise InvalidInput(f"{where}: component '{unknown[0]}' is not stored by bylab "
+                           f"(accepted: {', '.join(sorted(WRITE_COMPONENTS))})",
+                           file=file, field="components")
+
+
+def _check_writable(ctx: Context, wanted: set[int]) -> dict[int, int]:
     """Each named datastream's default FeatureOfInterest, once the actor may write to all."""
-    wanted = {block.datastream_id for block in blocks}
     with ctx.db.session() as session:
         found = {datastream.id: (datastream, organisation) for datastream, organisation in
                  session.execute(select(Datastream, Thing.organisation_id).join(
@@ -136,13 +219,22 @@ def _feature_ids(ctx: Context) -> set[int]:
         return set(session.scalars(select(FeatureOfInterest.id)))
 
 
-def _times(values: list[Any] | tuple[Any, ...]) -> pa.Array:
-    """Epoch milliseconds of ISO 8601 texts; null where a value is none or not one. Arrow
-    parses the whole column at once; only a column with a bad value goes value by value."""
+def _is_arrow(values: Values) -> bool:
+    return isinstance(values, pa.Array | pa.ChunkedArray)
+
+
+def _times(values: Values) -> pa.Array:
+    """Epoch milliseconds of ISO 8601 texts (or of an Arrow timestamp column); null where a
+    value is none or not one. Arrow parses the whole column at once; only a column with a
+    bad value goes value by value."""
+    if _is_arrow(values) and pa.types.is_timestamp(values.type):
+        return pc.cast(values.cast(TIME), pa.int64())
     try:
-        return pc.cast(pa.array(values, pa.string()).cast(TIME), pa.int64())
+        texts = values.cast(pa.string()) if _is_arrow(values) else pa.array(values, pa.string())
+        return pc.cast(texts.cast(TIME), pa.int64())
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        return pa.array([_time(value) for value in values], pa.int64())
+        listed = values.to_pylist() if _is_arrow(values) else values
+        return pa.array([_time(value) for value in listed], pa.int64())
 
 
 def _time(value: Any) -> int | None:
@@ -152,8 +244,11 @@ def _time(value: Any) -> int | None:
         return None
 
 
-def _results(values: list[Any] | tuple[Any, ...]) -> pa.Array:
-    """Results as doubles; null where a value is not a number (a boolean is not)."""
+def _results(values: Values) -> pa.Array:
+    """Results as doubles; null where a value is not a number (a boolean is not; in a table
+    body a text column is read as numbers where it holds them)."""
+    if _is_arrow(values):
+        return _column_results(values)
     try:
         inferred = pa.array(values)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
@@ -164,6 +259,24 @@ def _results(values: list[Any] | tuple[Any, ...]) -> pa.Array:
     numbers = [value if isinstance(value, int | float) and not isinstance(value, bool)
                else None for value in values]
     return pa.array(numbers, pa.float64())
+
+
+def _column_results(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    if pa.types.is_integer(values.type) or pa.types.is_floating(values.type):
+        return pc.cast(values, pa.float64())
+    if not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
+        return pa.nulls(len(values), pa.float64())
+    try:
+        return pc.cast(values, pa.float64())
+    except pa.ArrowInvalid:
+        return pa.array([_number(text) for text in values.to_pylist()], pa.float64())
+
+
+def _number(text: str | None) -> float | None:
+    try:
+        return float(text) if text is not None else None
+    except ValueError:
+        return None
 
 
 def _columns(block: Block) -> tuple[dict[str, Any], list[bool]]:
@@ -178,24 +291,71 @@ def _columns(block: Block) -> tuple[dict[str, Any], list[bool]]:
     return dict(zip(block.components, transposed, strict=True)), misshapen
 
 
-def _block_table(block: Block, default_feature: int, features: set[int], latest_ms: int
-                 ) -> tuple[pa.Table, list[tuple[str, pa.Array, str]]]:
-    """The block as store columns, and the checks its rows must pass: (field, failed mask,
-    reason template filled with the row's value)."""
+def _block_rows(block: Block) -> Rows:
     columns, misshapen = _columns(block)
-    count = len(block.rows)
+
+    def held(field: str, position: int) -> Any:
+        row = block.rows[position]
+        index = block.components.index(field) if field in block.components else None
+        return row[index] if index is not None and isinstance(row, list) else None
+
+    return Rows(pa.array(numpy.full(len(block.rows), block.datastream_id, numpy.int32)),
+                columns, pa.array(misshapen, pa.bool_()), held)
+
+
+def _table_rows(table: pa.Table, file: str | None) -> Rows:
+    """A table body's rows: its ``Datastream/id`` column and one column per component."""
+    components = [name for name in table.column_names if name != DATASTREAM_COLUMN]
+    _check_components(components, "the table", file)
+    if DATASTREAM_COLUMN not in table.column_names:
+        raise InvalidInput("the table has no {column} column", file=file,
+                           field=DATASTREAM_COLUMN, column=DATASTREAM_COLUMN)
+    identifiers = table[DATASTREAM_COLUMN]
+    if not pa.types.is_integer(identifiers.type) or identifiers.null_count:
+        missing = pc.index(pc.is_null(identifiers), True).as_py() if identifiers.null_count \
+            else 0
+        raise InvalidInput("{column} must be a Datastream's @iot.id on every row", file=file,
+                           row=missing + 1, field=DATASTREAM_COLUMN, column=DATASTREAM_COLUMN)
+    columns = {name: table[name].combine_chunks() for name in components}
+    return Rows(identifiers.combine_chunks().cast(pa.int32()), columns,
+                pa.array(numpy.zeros(table.num_rows, bool)),
+                lambda field, position: columns[field][position].as_py()
+                if field in columns else None)
+
+
+def _feature_column(values: Values | None, features: set[int], count: int
+                    ) -> tuple[pa.Array, pa.Array | None]:
+    """The given FeatureOfInterest ids that exist (null elsewhere), and where one was given."""
+    if values is None:
+        return pa.nulls(count, pa.int32()), None
+    if not _is_arrow(values):
+        known = pa.array([value if isinstance(value, int) and value in features else None
+                          for value in values], pa.int32())
+        return known, pa.array([value is not None for value in values], pa.bool_())
+    given = pc.is_valid(values)
+    if not pa.types.is_integer(values.type):
+        return pa.nulls(count, pa.int32()), given
+    ids = pc.cast(values, pa.int32())
+    exists = pc.is_in(ids, value_set=pa.array(sorted(features), pa.int32()))
+    return pc.if_else(exists, ids, pa.scalar(None, pa.int32())), given
+
+
+def _rows_table(rows: Rows, default_features: dict[int, int], features: set[int],
+                latest_ms: int) -> tuple[pa.Table, list[tuple[str, pa.Array, str]]]:
+    """The rows as store columns, and the checks they must pass: (field, failed mask,
+    reason template filled with the row's value)."""
+    columns, count = rows.columns, len(rows.datastream_ids)
     times = _times(columns["phenomenonTime"])
     results = _results(columns["result"])
     result_time_texts = columns.get("resultTime")
     result_times = _times(result_time_texts) if result_time_texts is not None \
         else pa.nulls(count, pa.int64())
-    feature_values = columns.get("FeatureOfInterest/id")
-    feature_ids = pa.array([value if isinstance(value, int) and value in features else None
-                            for value in feature_values], pa.int32()) \
-        if feature_values is not None else pa.nulls(count, pa.int32())
+    feature_ids, features_given = _feature_column(columns.get("FeatureOfInterest/id"),
+                                                  features, count)
+    width = len(columns)
     checks = [
-        ("dataArray", pa.array(misshapen, pa.bool_()),
-         f"a row must be a list of {len(block.components)} values, one per component"),
+        ("dataArray", rows.misshapen,
+         f"a row must be a list of {width} values, one per component"),
         ("phenomenonTime", pc.is_null(times), "'{}' is not an ISO 8601 time"),
         ("phenomenonTime", pc.fill_null(pc.greater(times, latest_ms), False),
          "'{}' is in the future"),
@@ -203,60 +363,71 @@ def _block_table(block: Block, default_feature: int, features: set[int], latest_
          "'{}' is not a finite number"),
     ]
     if result_time_texts is not None:
-        given = pa.array([value is not None for value in result_time_texts], pa.bool_())
+        given = pc.is_valid(result_time_texts) if _is_arrow(result_time_texts) else pa.array(
+            [value is not None for value in result_time_texts], pa.bool_())
         checks.append(("resultTime", pc.and_(given, pc.is_null(result_times)),
                        "'{}' is not an ISO 8601 time"))
-    if feature_values is not None:
-        given = pa.array([value is not None for value in feature_values], pa.bool_())
-        checks.append(("FeatureOfInterest/id", pc.and_(given, pc.is_null(feature_ids)),
+    if features_given is not None:
+        checks.append(("FeatureOfInterest/id", pc.and_(features_given, pc.is_null(feature_ids)),
                        "no FeaturesOfInterest({})"))
     table = pa.table({
-        "datastream_id": pa.array(numpy.full(count, block.datastream_id, numpy.int32)),
+        "datastream_id": rows.datastream_ids,
         "phenomenon_time": times.cast(TIME),
         "result": results,
         "result_time": result_times.cast(TIME),
-        "feature_id": pc.coalesce(feature_ids, pa.scalar(default_feature, pa.int32())),
+        "feature_id": pc.coalesce(feature_ids, _defaults(rows.datastream_ids,
+                                                         default_features)),
     })
     return table, checks
 
 
+def _defaults(datastream_ids: pa.Array, default_features: dict[int, int]) -> pa.Array:
+    """Each row's Datastream's default FeatureOfInterest."""
+    known = sorted(default_features)
+    positions = pc.index_in(datastream_ids, value_set=pa.array(known, pa.int32()))
+    return pc.take(pa.array([default_features[key] for key in known], pa.int32()), positions)
+
+
 def _checked(ctx: Context, document: Any, file: str | None) -> tuple[Created, pa.Table]:
     """Each row's outcome, and the good rows as a batch to store."""
-    blocks = _blocks(document, file)
-    default_features = _check_writable(ctx, blocks)
+    parts = [_table_rows(document, file)] if isinstance(document, pa.Table) else [
+        _block_rows(block) for block in _blocks(document, file)]
+    wanted = {int(identifier) for part in parts
+              for identifier in pc.unique(part.datastream_ids).to_pylist()}
+    default_features = _check_writable(ctx, wanted)
     features = _feature_ids(ctx) if any(
-        "FeatureOfInterest/id" in block.components for block in blocks) else set()
+        "FeatureOfInterest/id" in part.columns for part in parts) else set()
     latest_ms = int((datetime.now(UTC) + timedelta(
         seconds=ctx.settings.sensor_max_future_s)).timestamp() * 1000)
-    created = Created(ids=[], refused=[])
+    created, ids_by_part, offset = Created(ids=pa.array([], pa.int64()), refused=[]), [], 0
     tables = []
-    for block in blocks:
-        table, checks = _block_table(block, default_features[block.datastream_id], features,
-                                     latest_ms)
+    for part in parts:
+        table, checks = _rows_table(part, default_features, features, latest_ms)
         bad = pa.array(numpy.zeros(table.num_rows, bool))
         for _field, failed, _reason in checks:
             bad = pc.or_(bad, failed)
-        offset = len(created.ids)
         ids = pc.add(pc.shift_left(pc.cast(table["datastream_id"], pa.int64()), ID_TIME_BITS),
                      pc.cast(table["phenomenon_time"], pa.int64()))
-        created.ids.extend(pc.if_else(bad, pa.scalar(None, pa.int64()), ids).to_pylist())
+        ids_by_part.append(pc.if_else(bad, pa.scalar(None, pa.int64()), ids))
         for position in numpy.flatnonzero(bad.to_numpy(zero_copy_only=False)):
-            created.refused.append(_refusal(block, checks, int(position), offset))
+            created.refused.append(_refusal(part, checks, int(position), offset))
         tables.append(table.filter(pc.invert(bad)))
+        offset += table.num_rows
+    if ids_by_part:  # chunks, not values: building an array from arrays goes row by row
+        created.ids = pa.chunked_array([chunk for ids in ids_by_part for chunk in (
+            ids.chunks if isinstance(ids, pa.ChunkedArray) else [ids])],
+            pa.int64()).combine_chunks()
     batch = pa.concat_tables(tables) if tables else pa.table(
         {name: pa.array([], type_) for name, type_ in STORE_TYPES.items()})
     return created, batch
 
 
-def _refusal(block: Block, checks: list[tuple[str, pa.Array, str]], position: int,
+def _refusal(rows: Rows, checks: list[tuple[str, pa.Array, str]], position: int,
              offset: int) -> tuple[int, str, str]:
     """(row in the document, field, reason) of the first check a row fails."""
     for field, failed, reason in checks:
         if failed[position].as_py():
-            row = block.rows[position]
-            index = block.components.index(field) if field in block.components else None
-            value = row[index] if index is not None and isinstance(row, list) else None
-            return offset + position + 1, field, reason.format(value)
+            return offset + position + 1, field, reason.format(rows.held(field, position))
     raise AssertionError("a refused row fails a check")
 
 
