@@ -1,6 +1,7 @@
 """The registry in a real browser (Debian's chromium through Playwright) against a real
 server: pose a challenge and see its matches with reasons, follow a project, have its stage
-changed by another municipality's editor, and read the notification."""
+changed by another municipality's editor, and read the notification; record a project's KPI
+result and see its before and after values; respond to a challenge."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import insert
 
 from bylab.auth import actions as accounts
 from bylab.auth.models import Role
 from bylab.core import Bylab
+from bylab.indicators.models import IndicatorValue
 from bylab.registry.seed import registry_seed
 from bylab.testing.server import running_server
 from tests.web.conftest import PASSWORD
@@ -46,7 +49,7 @@ def test_challenge_matches_follow_and_stage_change(page: Page) -> None:
     page.get_by_label("Name in the address").fill("test-twin-harbour")
     page.get_by_label("Language of the texts").select_option("nb")
     page.get_by_label("Title").fill("Simulering av havneområdet")
-    page.get_by_label("Needs and constraints").fill("Vi trenger en digital tvilling med visualisering.")
+    page.get_by_label("Needs", exact=True).fill("Vi trenger en digital tvilling med visualisering.")
     page.get_by_label("Urban planning").check()
     page.get_by_label("Related U4SSC KPI codes").fill("WATER-1")  # not a KPI code
     page.get_by_role("button", name="Pose the challenge").click()
@@ -91,3 +94,52 @@ def test_challenge_matches_follow_and_stage_change(page: Page) -> None:
                                  "membership' to stage 'scaled': reused by Kristiansund")
     page.get_by_role("button", name="Mark all read").click()
     expect(page.locator("ol.notifications li.unread")).to_have_count(0)
+
+
+def test_kpi_result_before_after_and_responding_to_a_challenge(page: Page,
+                                                               embedded: Bylab) -> None:
+    # Hand-made indicator values for the test, NOT real figures (lower is better).
+    rows = [{"kpi_code": "EN: EN: AQ: 2C", "place_id": "NO-1506", "period": period,
+             "status": "computed", "value": value, "unit": "t / person", "reason": "",
+             "dataset_ids": [], "provenance": {}} for period, value in (("2019", 5.0),
+                                                                         ("2023", 4.5))]
+    with embedded.db.session() as session:
+        session.execute(insert(IndicatorValue), rows)
+    log_in(page, "mia")
+    page.goto("/registry/projects/smart-molde-programme")
+    page.get_by_text("Add a KPI result").click()
+    page.get_by_label("U4SSC KPI code").fill("EN: EN: AQ: 2C")
+    page.get_by_label("Place id").fill("NO-1506")
+    page.get_by_label("Period before").fill("2019")
+    page.get_by_label("Period after").fill("2023")
+    page.get_by_role("button", name="Add the result").click()
+    row = page.locator("table.results tbody tr").first
+    expect(row).to_contain_text("EN: EN: AQ: 2C")
+    expect(row.locator("td").nth(1)).to_contain_text("5 t / person")
+    expect(row.locator("td").nth(2)).to_contain_text("4.5 t / person")
+    expect(row).to_contain_text("improved")
+    provenance = row.get_by_role("link", name="computed by bylab").first
+    expect(provenance).to_have_attribute("href", re.compile(r"period=2019$"))
+    page.goto("/registry/challenges/city-as-a-platform-silos")
+    page.get_by_role("button", name="Follow").click()
+    page.get_by_role("button", name="Log out").click()
+
+    log_in(page, "ola")
+    page.goto("/registry/challenges/city-as-a-platform-silos")
+    page.get_by_label("Kind of response").select_option("case")
+    page.get_by_label("Your response").fill("Our smart city lab brings departments together.")
+    page.get_by_label("Project it is").fill("alesund-smart-city-lab")
+    page.get_by_role("button", name="Send the response").click()
+    response = page.locator("ol.responses li.response").first
+    expect(response).to_contain_text("Ålesund kommune")
+    expect(response).to_contain_text("Our smart city lab brings departments together.")
+    expect(response.get_by_role("link", name="Ålesund smart city lab and U4SSC membership")
+           ).to_be_visible()
+    expect(response.locator(".response-status")).to_have_text("open")
+    page.get_by_role("button", name="Log out").click()
+
+    log_in(page, "mia")
+    page.goto("/registry/notifications")
+    expect(page.locator("ol.notifications li.unread")).to_contain_text(
+        "Ålesund kommune responded to challenge 'Breaking silos in smart city collaboration' "
+        "with a case")

@@ -131,3 +131,47 @@ def test_an_empty_index_fills_itself_at_the_first_search(seeded: Bylab) -> None:
             session.execute(delete(model))
     assert [(hit.name, hit.score) for hit in registry_search(seeded.context(), "vann")] == before
     assert before
+
+
+EVIDENCE = {
+    "budget_amount": 2000000.5, "budget_currency": "NOK",
+    "success_factors": {"en": ["Caretakers involved early", "One building first; then more"]},
+    "lessons_learned": {"nb": ["Start smått"]},
+    "funding": [{"funder_organisation": "more-og-romsdal-fylkeskommune", "funder_name": "",
+                 "programme": "Test call", "amount": 1500000.25, "currency": "NOK",
+                 "year_from": 2021, "year_to": 2022},
+                {"funder_organisation": "", "funder_name": "Test fund", "programme": "",
+                 "amount": None, "currency": "", "year_from": None, "year_to": None}],
+    "results": [{"kpi_code": "EN: EN: AQ: 2C", "place_id": "NO-1506", "before_period": "2019",
+                 "after_period": "2023", "reported_before": 5.5, "reported_after": None,
+                 "reported_unit": "t / person", "reported_source": "Test report"}]}
+
+
+@pytest.mark.parametrize("format", ["json", "csv"])
+def test_project_evidence_round_trips(seeded: Bylab, empty: Bylab, format: str) -> None:
+    """Budget, funding, results, success factors and lessons (test values, not real)."""
+    body = [{"organisation": "molde", "name": "test-evidence", "title": {"en": "Test"},
+             **EVIDENCE}]
+    registry_import(seeded.system_context(), "project", json.dumps(body), "json", "in.json")
+    exported = registry_export(seeded.system_context(), "project", format)  # type: ignore[arg-type]
+    registry_import(empty.system_context(), "project", exported, format, "out")  # type: ignore[arg-type]
+    records = json.loads(registry_export(empty.system_context(), "project", "json"))
+    record = next(r for r in records if r["name"] == "test-evidence")
+    assert {key: record[key] for key in EVIDENCE} == EVIDENCE
+    assert registry_export(empty.system_context(), "project", format) == exported  # type: ignore[arg-type]
+
+
+def test_bad_currency_or_kpi_in_an_import_is_named(empty: Bylab) -> None:
+    base = {"organisation": "molde", "name": "test-evidence", "title": {"en": "Test"}}
+    cases = [({"budget_amount": 5, "budget_currency": "KR"}, "budget_currency"),
+             ({"funding": [{"funder_name": "X", "amount": 5, "currency": "EURO"}]},
+              "currency"),
+             ({"results": [{"kpi_code": "CO2", "place_id": "NO-1506",
+                            "before_period": "2019", "after_period": "2023"}]}, "kpi_code"),
+             ({"funding": [{"funder": "X"}]}, "funding")]
+    for extra, field in cases:
+        with pytest.raises(InvalidInput) as error:
+            registry_import(empty.system_context(), "project",
+                            json.dumps([{**base, **extra}]), "json", "p.json")
+        assert (error.value.file, error.value.row, error.value.field) == ("p.json", 1, field)
+    assert project_list(empty.system_context()) == []

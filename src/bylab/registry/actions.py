@@ -4,13 +4,13 @@ organisation create records for it."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import delete, event, select
 from sqlalchemy.orm import Session
 
 from bylab.auth.actions import check_name, organisation_get
@@ -18,10 +18,36 @@ from bylab.auth.models import Organisation
 from bylab.catalog.queries import fold_text
 from bylab.core import Context
 from bylab.errors import Conflict, InvalidInput, NotAuthorized, NotFound
-from bylab.indicators.kpis import u4ssc_kpis
-from bylab.places.models import Place
-from bylab.registry.models import Challenge, Project, ProjectPartner, Solution, Stage, StageChange
+from bylab.registry.checks import check_kpi_codes, check_place_ids, check_text_lists
+from bylab.registry.documents import documents_of, project_files_remove
+from bylab.registry.funding import (
+    FundingInput,
+    FundingView,
+    Money,
+    check_money,
+    funding_of,
+    funding_replace,
+    totals_by_currency,
+)
+from bylab.registry.models import (
+    Challenge,
+    Comment,
+    Follow,
+    Project,
+    ProjectDocument,
+    ProjectPartner,
+    Solution,
+    Stage,
+    StageChange,
+)
 from bylab.registry.index import index_record
+from bylab.registry.results import (
+    ResultInput,
+    ResultView,
+    results_evaluated,
+    results_of,
+    results_replace,
+)
 from bylab.registry.notify import notify_followers
 from bylab.registry.taxonomy import check_terms
 
@@ -44,6 +70,16 @@ class ProjectDetail:
     owner: Organisation
     partners: list[PartnerView] = field(default_factory=list)
     history: list[StageChange] = field(default_factory=list)
+    funding: list[FundingView] = field(default_factory=list)
+    funding_totals: list[Money] = field(default_factory=list)  # one per currency
+    results: list[ResultView] = field(default_factory=list)
+    documents: list[ProjectDocument] = field(default_factory=list)
+
+    @property
+    def budget(self) -> Money | None:
+        project = self.project
+        return (Money(project.budget_amount, project.budget_currency)
+                if project.budget_amount is not None else None)
 
 
 @dataclass(frozen=True)
@@ -59,6 +95,13 @@ class ProjectInput:
     stage: Stage = Stage.IDEA
     as_of: date | None = None
     source: str = ""
+    budget_amount: Decimal | None = None
+    budget_currency: str = ""  # ISO 4217
+    success_factors: dict[str, list[str]] = field(default_factory=dict)  # by language
+    lessons_learned: dict[str, list[str]] = field(default_factory=dict)
+    # None keeps what the project has (on update); a sequence replaces it.
+    funding: Sequence[FundingInput] | None = None
+    results: Sequence[ResultInput] | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +109,7 @@ class ChallengeInput:
     name: str
     title: dict[str, str]
     needs: dict[str, str] = field(default_factory=dict)
+    constraints: dict[str, str] = field(default_factory=dict)  # by language
     deadline: date | None = None
     domains: Sequence[str] = ()
     kpi_codes: Sequence[str] = ()
@@ -109,42 +153,45 @@ def _check_free(session: Session, model: type[Project | Challenge | Solution],
         raise Conflict(f"a record named '{name}' exists already", field="name")
 
 
-_PLACE_ID = re.compile(r"^[A-Z]{2}(-[0-9A-Za-z]+)?$")
+def _nonblank(texts: dict[str, str]) -> dict[str, str]:
+    return {lang: text.strip() for lang, text in texts.items() if text and text.strip()}
 
 
-def check_place_ids(session: Session, place_ids: Sequence[str]) -> list[str]:
-    """The place ids, if each is well formed (``NO-1506``) and, when places of its country
-    are loaded, one of them; InvalidInput naming the field otherwise."""
-    for place_id in place_ids:
-        if not _PLACE_ID.match(place_id):
-            raise InvalidInput(f"'{place_id}' is not a place id like NO-1506", field="place_ids")
-        country = place_id[:2]
-        if (session.scalar(select(Place.id).where(Place.country == country).limit(1))
-                and session.get(Place, place_id) is None):
-            raise InvalidInput(f"no place '{place_id}'", field="place_ids")
-    return list(dict.fromkeys(place_ids))
+SearchPart = str | dict[str, str] | dict[str, list[str]] | Sequence[str]
 
 
-def check_kpi_codes(codes: Sequence[str]) -> list[str]:
-    """The codes, if each is a U4SSC KPI code; InvalidInput naming the field otherwise."""
-    known = {kpi.code for kpi in u4ssc_kpis()}
-    for code in codes:
-        if code not in known:
-            raise InvalidInput(f"unknown KPI code '{code}' (U4SSC codes look like "
-                               f"'EC: I: WS: 1C')", field="kpi_codes")
-    return list(dict.fromkeys(codes))
-
-
-def _search_text(*parts: str | dict[str, str] | Sequence[str]) -> str:
+def _search_text(*parts: SearchPart) -> str:
     flat: list[str] = []
     for part in parts:
         if isinstance(part, dict):
-            flat += part.values()
+            for value in part.values():
+                flat += [value] if isinstance(value, str) else value
         elif isinstance(part, str):
             flat.append(part)
         else:
             flat += part
     return fold_text(" ".join(flat))
+
+
+def _project_search_text(project: Project, owner_title: str,
+                         partner_titles: Sequence[str]) -> str:
+    return _search_text(project.name, project.title, project.description, owner_title,
+                        partner_titles, project.success_factors, project.lessons_learned)
+
+
+def _set_outcomes(session: Session, ctx: Context, project: Project, data: ProjectInput) -> None:
+    """Budget, success factors and lessons of ``data``; its funding and results unless
+    None (kept as they are)."""
+    budget = check_money(data.budget_amount, data.budget_currency, "budget_amount",
+                         "budget_currency")
+    project.budget_amount = budget.amount if budget else None
+    project.budget_currency = budget.currency if budget else ""
+    project.success_factors = check_text_lists(data.success_factors, "success_factors")
+    project.lessons_learned = check_text_lists(data.lessons_learned, "lessons_learned")
+    if data.funding is not None:
+        funding_replace(session, project, data.funding)
+    if data.results is not None:
+        results_replace(session, project, data.results, ctx.actor.username or "")
 
 
 def project_create(ctx: Context, organisation: str, data: ProjectInput) -> ProjectDetail:
@@ -169,10 +216,12 @@ def project_add(session: Session, ctx: Context, organisation: str,
         technologies=check_terms(list(data.technologies), "technologies"),
         place_ids=check_place_ids(session, data.place_ids), links=list(data.links),
         stage=Stage(data.stage),
-        as_of=data.as_of, source=data.source, created_by=ctx.actor.username or "",
-        search_text=_search_text(data.name, title, data.description, owner.title,
-                                 [org.title for org, _ in partners]))
+        as_of=data.as_of, source=data.source, created_by=ctx.actor.username or "")
     session.add(project)
+    session.flush()
+    _set_outcomes(session, ctx, project, data)
+    project.search_text = _project_search_text(project, owner.title,
+                                               [org.title for org, _ in partners])
     index_record(session, "project", project)
     for partner, role in partners:
         session.add(ProjectPartner(project_id=project.id, organisation_id=partner.id,
@@ -197,7 +246,7 @@ def _project_get(session: Session, name_or_id: str) -> Project:
     return record_get(session, Project, name_or_id, "project")
 
 
-def _editable(session: Session, ctx: Context, model: type[Record], name_or_id: str,
+def record_for_edit(session: Session, ctx: Context, model: type[Record], name_or_id: str,
               kind: str) -> Record:
     record = record_get(session, model, name_or_id, kind)
     if not ctx.actor.can_edit(record.organisation_id):
@@ -209,7 +258,7 @@ def project_update(ctx: Context, name_or_id: str, data: ProjectInput) -> Project
     """Change a project's texts, terms, places and links (editors of its owner). Its name,
     owner, partners and stage stay (the stage moves through ``project_stage_set``)."""
     with ctx.db.session() as session:
-        project = _editable(session, ctx, Project, name_or_id, "project")
+        project = record_for_edit(session, ctx, Project, name_or_id, "project")
         owner = session.get_one(Organisation, project.organisation_id)
         project.title = _check_title(data.title)
         project.description = dict(data.description)
@@ -217,27 +266,43 @@ def project_update(ctx: Context, name_or_id: str, data: ProjectInput) -> Project
         project.technologies = check_terms(list(data.technologies), "technologies")
         project.place_ids = check_place_ids(session, data.place_ids)
         project.links = list(data.links)
+        _set_outcomes(session, ctx, project, data)
         partner_titles = session.scalars(select(Organisation.title).join(
             ProjectPartner, ProjectPartner.organisation_id == Organisation.id).where(
             ProjectPartner.project_id == project.id))
-        project.search_text = _search_text(project.name, project.title, project.description,
-                                           owner.title, list(partner_titles))
+        project.search_text = _project_search_text(project, owner.title, list(partner_titles))
         index_record(session, "project", project)
     return project_show(ctx, project.id)
+
+
+def project_delete(ctx: Context, name_or_id: str) -> None:
+    """Delete a project (editors of its owner) with its partners, history, funding,
+    results and documents; its files go once the deletion has committed."""
+    with ctx.db.session() as session:
+        project = record_for_edit(session, ctx, Project, name_or_id, "project")
+        project_id, settings = project.id, ctx.settings
+        index_record(session, "project", project, remove=True)
+        for about_it in (Follow, Comment):  # they name the record without a foreign key
+            session.execute(delete(about_it).where(about_it.target_type == "project",
+                                                   about_it.target_id == project_id))
+        session.delete(project)
+        event.listen(session, "after_commit",
+                     lambda _session: project_files_remove(settings, project_id), once=True)
 
 
 def challenge_update(ctx: Context, name_or_id: str, data: ChallengeInput) -> Challenge:
     """Change a challenge's texts, domains, KPIs and deadline (editors of its owner)."""
     with ctx.db.session() as session:
-        challenge = _editable(session, ctx, Challenge, name_or_id, "challenge")
+        challenge = record_for_edit(session, ctx, Challenge, name_or_id, "challenge")
         owner = session.get_one(Organisation, challenge.organisation_id)
         challenge.title = _check_title(data.title)
         challenge.needs = dict(data.needs)
+        challenge.constraints = _nonblank(data.constraints)
         challenge.domains = check_terms(list(data.domains), "domains")
         challenge.kpi_codes = check_kpi_codes(data.kpi_codes)
         challenge.deadline = data.deadline
         challenge.search_text = _search_text(challenge.name, challenge.title, challenge.needs,
-                                             owner.title)
+                                             challenge.constraints, owner.title)
         index_record(session, "challenge", challenge)
     return challenge
 
@@ -246,7 +311,7 @@ def solution_update(ctx: Context, name_or_id: str, data: SolutionInput) -> Solut
     """Change a solution's texts, terms and the projects it is deployed in (editors of its
     owner)."""
     with ctx.db.session() as session:
-        solution = _editable(session, ctx, Solution, name_or_id, "solution")
+        solution = record_for_edit(session, ctx, Solution, name_or_id, "solution")
         owner = session.get_one(Organisation, solution.organisation_id)
         solution.title = _check_title(data.title)
         solution.description = dict(data.description)
@@ -294,8 +359,12 @@ def project_show(ctx: Context, name_or_id: str) -> ProjectDetail:
             .where(ProjectPartner.project_id == project.id).order_by(Organisation.name))
         history = session.scalars(select(StageChange).where(
             StageChange.project_id == project.id).order_by(StageChange.id))
+        funding = funding_of(session, project.id)
         return ProjectDetail(project, session.get_one(Organisation, project.organisation_id),
-                             [PartnerView(org, role) for org, role in partners], list(history))
+                             [PartnerView(org, role) for org, role in partners], list(history),
+                             funding, totals_by_currency(view.line for view in funding),
+                             results_evaluated(session, ctx, results_of(session, project.id)),
+                             documents_of(session, project.id))
 
 
 def project_list(ctx: Context, domain: str | None = None,
@@ -316,7 +385,7 @@ def project_stage_set(ctx: Context, name_or_id: str, stage: Stage,
     Every change is kept in the history with who made it and when."""
     stage = Stage(stage)
     with ctx.db.session() as session:
-        project = _editable(session, ctx, Project, name_or_id, "project")
+        project = record_for_edit(session, ctx, Project, name_or_id, "project")
         if stage == project.stage:
             raise Conflict(f"the project is at stage '{stage}' already", field="stage")
         if stage == Stage.STOPPED and not reason.strip():
@@ -346,10 +415,10 @@ def challenge_add(session: Session, ctx: Context, organisation: str,
     title = _check_title(data.title)
     challenge = Challenge(
         name=data.name, organisation_id=owner.id, title=title, needs=dict(data.needs),
-        deadline=data.deadline, domains=check_terms(list(data.domains), "domains"),
+        constraints=_nonblank(data.constraints), deadline=data.deadline, domains=check_terms(list(data.domains), "domains"),
         kpi_codes=check_kpi_codes(data.kpi_codes), as_of=data.as_of, source=data.source,
         created_by=ctx.actor.username or "",
-        search_text=_search_text(data.name, title, data.needs, owner.title))
+        search_text=_search_text(data.name, title, data.needs, data.constraints, owner.title))
     session.add(challenge)
     index_record(session, "challenge", challenge)
     return challenge

@@ -62,8 +62,13 @@ def follow(ctx: Context, target_type: str, name_or_id: str) -> Target:
 
 
 def _follow(session: Session, user_id: str, target: Target) -> None:
-    if session.get(Follow, (user_id, target.type, target.id)) is None:
-        session.add(Follow(user_id=user_id, target_type=target.type, target_id=target.id))
+    follow_in(session, user_id, target.type, target.id)
+
+
+def follow_in(session: Session, user_id: str, target_type: str, target_id: str) -> None:
+    """The user follows the record from now on (in the caller's transaction)."""
+    if session.get(Follow, (user_id, target_type, target_id)) is None:
+        session.add(Follow(user_id=user_id, target_type=target_type, target_id=target_id))
 
 
 def unfollow(ctx: Context, target_type: str, name_or_id: str) -> Target:

@@ -6,9 +6,21 @@ kept as place ids (``NO-1506``) without a foreign key, as other capabilities do.
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bylab.storage.base import Base, JsonColumn, new_id, utcnow
@@ -37,6 +49,10 @@ class Project(Base):
     technologies: Mapped[list[str]] = mapped_column(JsonColumn, default=list)
     place_ids: Mapped[list[str]] = mapped_column(JsonColumn, default=list)
     links: Mapped[list[str]] = mapped_column(JsonColumn, default=list)
+    budget_amount: Mapped[Decimal | None] = mapped_column(Numeric(16, 2), nullable=True)
+    budget_currency: Mapped[str] = mapped_column(String(3), default="")  # ISO 4217
+    success_factors: Mapped[dict[str, list[str]]] = mapped_column(JsonColumn, default=dict)
+    lessons_learned: Mapped[dict[str, list[str]]] = mapped_column(JsonColumn, default=dict)
     stage: Mapped[str] = mapped_column(String(20), default=Stage.IDEA)
     as_of: Mapped[date | None] = mapped_column(Date, nullable=True)  # facts true on this date
     source: Mapped[str] = mapped_column(Text, default="")
@@ -82,6 +98,7 @@ class Challenge(Base):
         ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
     title: Mapped[dict[str, str]] = mapped_column(JsonColumn, default=dict)
     needs: Mapped[dict[str, str]] = mapped_column(JsonColumn, default=dict)  # by language
+    constraints: Mapped[dict[str, str]] = mapped_column(JsonColumn, default=dict)
     deadline: Mapped[date | None] = mapped_column(Date, nullable=True)
     domains: Mapped[list[str]] = mapped_column(JsonColumn, default=list)
     kpi_codes: Mapped[list[str]] = mapped_column(JsonColumn, default=list)
@@ -90,6 +107,102 @@ class Challenge(Base):
     search_text: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(100), default="")
     created: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FundingLine(Base):
+    """Money a project got: from a funder (an organisation of the instance, or a name), under
+    a programme, for some years."""
+
+    __tablename__ = "registry_funding_lines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[str] = mapped_column(
+        ForeignKey("registry_projects.id", ondelete="CASCADE"), index=True)
+    funder_organisation_id: Mapped[str | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), nullable=True)
+    funder_name: Mapped[str] = mapped_column(String(300), default="")
+    programme: Mapped[str] = mapped_column(String(300), default="")
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(16, 2), nullable=True)
+    currency: Mapped[str] = mapped_column(String(3), default="")  # ISO 4217
+    year_from: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    year_to: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class KpiResult(Base):
+    """A result a project claims on a KPI at a place: the periods before and after it. The
+    values come from the indicator engine; ``reported_*`` hold what the project itself
+    reports where the engine has no value, kept apart from computed ones."""
+
+    __tablename__ = "registry_kpi_results"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[str] = mapped_column(
+        ForeignKey("registry_projects.id", ondelete="CASCADE"), index=True)
+    kpi_code: Mapped[str] = mapped_column(String(40))
+    place_id: Mapped[str] = mapped_column(String(64))
+    before_period: Mapped[str] = mapped_column(String(16))
+    after_period: Mapped[str] = mapped_column(String(16))
+    reported_before: Mapped[float | None] = mapped_column(Float, nullable=True)
+    reported_after: Mapped[float | None] = mapped_column(Float, nullable=True)
+    reported_unit: Mapped[str] = mapped_column(String(80), default="")
+    reported_source: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProjectDocument(Base):
+    """A file attached to a project (report, presentation, photo); the bytes live in the
+    registry's files folder, named by the document id."""
+
+    __tablename__ = "registry_project_documents"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(
+        ForeignKey("registry_projects.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    language: Mapped[str] = mapped_column(String(5), default="")
+    filename: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ResponseKind(StrEnum):
+    IDEA = "idea"
+    CASE = "case"  # links a project
+    SOLUTION = "solution"  # links a solution
+
+
+class ResponseStatus(StrEnum):
+    OPEN = "open"
+    SHORTLISTED = "shortlisted"
+    DECLINED = "declined"
+    ACCEPTED = "accepted"
+
+
+class ChallengeResponse(Base):
+    """Another organisation's answer to a challenge: an idea, a case (a project) or a
+    solution; the challenge owner shortlists, declines or accepts it."""
+
+    __tablename__ = "registry_challenge_responses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    challenge_id: Mapped[str] = mapped_column(
+        ForeignKey("registry_challenges.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[str] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text, default="")
+    project_id: Mapped[str | None] = mapped_column(
+        ForeignKey("registry_projects.id", ondelete="SET NULL"), nullable=True)
+    solution_id: Mapped[str | None] = mapped_column(
+        ForeignKey("registry_solutions.id", ondelete="SET NULL"), nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default=ResponseStatus.OPEN)
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+    status_by: Mapped[str] = mapped_column(String(100), default="")
+    status_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class Solution(Base):
@@ -223,3 +336,19 @@ class SearchVocabulary(Base):
     __tablename__ = "registry_search_vocabulary"
 
     word: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+
+class SearchVector(Base):
+    """Search index: a record's multilingual sentence embedding (``bylab.registry.embeddings``).
+    Written pending (no vector) with the record; embedded at the next search, so writing a
+    record never loads the model. ``text_sha1`` keeps a vector across a reindex when the text
+    did not change."""
+
+    __tablename__ = "registry_search_vectors"
+
+    record_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    record_type: Mapped[str] = mapped_column(String(20))
+    text_sha1: Mapped[str] = mapped_column(String(40))
+    model: Mapped[str | None] = mapped_column(String(60))
+    vector: Mapped[bytes | None] = mapped_column(LargeBinary)  # float32, L2-normalised
+    embedded_at: Mapped[float | None] = mapped_column(Float, index=True)  # unix time; None: pending

@@ -17,7 +17,11 @@ from bylab.auth.models import Organisation, OrganisationKind
 from bylab.core import Context
 from bylab.errors import BylabError, InvalidInput, NotAuthorized
 from bylab.registry import actions, collaboration, relations
+from bylab.registry.checks import check_amount
+from bylab.registry.outcome_pages import router as outcome_pages_router
+from bylab.registry.responses import responses_of
 from bylab.registry.browse import FACETS, registry_browse
+from bylab.registry.embeddings import embedding_status
 from bylab.registry.graph import graph_svg, registry_graph
 from bylab.registry.matching import challenge_matches, kpis_by_code, project_similar
 from bylab.registry.models import RelationKind, Stage
@@ -26,6 +30,7 @@ from bylab.web.security import ContextDep, check_csrf
 from bylab.web.templating import language_of, render
 
 router = APIRouter(include_in_schema=False)
+router.include_router(outcome_pages_router)
 TargetPath = Annotated[str, Path(pattern="^(project|challenge|solution)$")]
 
 
@@ -37,6 +42,11 @@ def _split(text: str) -> list[str]:
     return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
 
 
+def _lines_in(language: str, text: str) -> dict[str, list[str]]:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return {language: lines} if lines else {}
+
+
 @dataclass
 class RecordForm:
     """What the create and edit forms of projects, challenges and solutions hold."""
@@ -46,6 +56,11 @@ class RecordForm:
     language: str = "en"
     title: str = ""
     text: str = ""  # a project's or solution's description, a challenge's needs
+    constraints: str = ""  # a challenge's
+    factors: str = ""  # a project's critical success factors, one a line
+    lessons: str = ""  # a project's lessons learned, one a line
+    budget_amount: str = ""
+    budget_currency: str = ""
     domains: list[str] = field(default_factory=list)
     technologies: list[str] = field(default_factory=list)
     places: str = ""
@@ -64,7 +79,10 @@ class RecordForm:
                    technologies=[str(v) for v in form.getlist("technologies")],
                    places=text("places"), kpi_codes=text("kpi_codes"),
                    deadline=text("deadline"), stage=text("stage") or Stage.IDEA,
-                   projects=text("projects"))
+                   projects=text("projects"), constraints=text("constraints"),
+                   factors=text("factors"), lessons=text("lessons"),
+                   budget_amount=text("budget_amount"),
+                   budget_currency=text("budget_currency"))
 
     def _deadline(self) -> date | None:
         try:
@@ -80,12 +98,17 @@ class RecordForm:
             name=self.name, title={self.language: self.title},
             description={self.language: self.text} if self.text else {},
             domains=self.domains, technologies=self.technologies,
-            place_ids=_split(self.places), stage=Stage(self.stage))
+            place_ids=_split(self.places), stage=Stage(self.stage),
+            budget_amount=check_amount(self.budget_amount.replace(" ", ""), "budget_amount"),
+            budget_currency=self.budget_currency,
+            success_factors=_lines_in(self.language, self.factors),
+            lessons_learned=_lines_in(self.language, self.lessons))
 
     def challenge(self) -> actions.ChallengeInput:
         return actions.ChallengeInput(
             name=self.name, title={self.language: self.title},
             needs={self.language: self.text} if self.text else {}, deadline=self._deadline(),
+            constraints={self.language: self.constraints} if self.constraints else {},
             domains=self.domains, kpi_codes=_split(self.kpi_codes))
 
     def solution(self) -> actions.SolutionInput:
@@ -132,7 +155,7 @@ def registry_home(request: Request, ctx: ContextDep, q: str = "") -> HTMLRespons
     lang = language_of(request)
     browse = registry_browse(ctx, q, lang, chosen)
     return render(request, "registry/home.html", q=q, browse=browse, chosen=chosen,
-                  terms=taxonomy())
+                  terms=taxonomy(), methods=embedding_status(ctx))
 
 
 @router.get("/registry/{kind}s/new", response_class=HTMLResponse)
@@ -166,7 +189,10 @@ def _project_form(detail: actions.ProjectDetail, lang: str) -> RecordForm:
         organisation=detail.owner.name, name=project.name, language=language,
         title=project.title[language], text=project.description.get(language, ""),
         domains=list(project.domains), technologies=list(project.technologies),
-        places=", ".join(project.place_ids), stage=project.stage)
+        places=", ".join(project.place_ids), stage=project.stage,
+        factors="\n".join(project.success_factors.get(language, [])),
+        lessons="\n".join(project.lessons_learned.get(language, [])),
+        budget_amount=str(project.budget_amount or ""), budget_currency=project.budget_currency)
 
 
 def _challenge_form(challenge: Any, owner: str, lang: str) -> RecordForm:
@@ -174,7 +200,7 @@ def _challenge_form(challenge: Any, owner: str, lang: str) -> RecordForm:
     return RecordForm(
         organisation=owner, name=challenge.name, language=language,
         title=challenge.title[language], text=challenge.needs.get(language, ""),
-        domains=list(challenge.domains), kpi_codes=", ".join(challenge.kpi_codes),
+        constraints=challenge.constraints.get(language, ""), domains=list(challenge.domains), kpi_codes=", ".join(challenge.kpi_codes),
         deadline=str(challenge.deadline or ""))
 
 
@@ -219,10 +245,14 @@ async def edit_submit(request: Request, ctx: ContextDep, name: str,
     try:
         if kind == "project":
             detail = actions.project_show(ctx, name)
-            titles = {**detail.project.title, form.language: form.title}
-            texts = {**detail.project.description, form.language: form.text}
-            actions.project_update(ctx, name, replace(form.project(), title=titles,
-                                                      description=texts))
+            edited = form.project()
+            actions.project_update(ctx, name, replace(
+                edited, title={**detail.project.title, form.language: form.title},
+                description={**detail.project.description, form.language: form.text},
+                success_factors=_other_languages(detail.project.success_factors, form.language)
+                | edited.success_factors,
+                lessons_learned=_other_languages(detail.project.lessons_learned, form.language)
+                | edited.lessons_learned))
         elif kind == "solution":
             solution = actions.solution_show(ctx, name)
             actions.solution_update(ctx, name, replace(
@@ -232,11 +262,16 @@ async def edit_submit(request: Request, ctx: ContextDep, name: str,
             challenge = actions.challenge_show(ctx, name)
             actions.challenge_update(ctx, name, replace(
                 form.challenge(), title={**challenge.title, form.language: form.title},
-                needs={**challenge.needs, form.language: form.text}))
+                needs={**challenge.needs, form.language: form.text},
+                constraints={**challenge.constraints, form.language: form.constraints}))
     except BylabError as error:
         return _render_form(request, ctx, kind, form, True, error)
     _flash(request, "saved")
     return RedirectResponse(actions.record_path(kind, current.name), status_code=303)
+
+
+def _other_languages(texts: dict[str, list[str]], language: str) -> dict[str, list[str]]:
+    return {lang: lines for lang, lines in texts.items() if lang != language}
 
 
 def _collaboration(ctx: Context, kind: str, record_id: str, name: str) -> dict[str, Any]:
@@ -250,6 +285,10 @@ def project_page(request: Request, ctx: ContextDep, name: str) -> HTMLResponse:
     lang = language_of(request)
     return render(request, "registry/project.html", detail=detail, record=detail.project,
                   similar=project_similar(ctx, detail.project.id, lang, 10),
+                  methods=embedding_status(ctx),
+                  kpis=kpis_by_code(),
+                  funders=organisation_list(ctx) if ctx.actor.can_edit(
+                      detail.project.organisation_id) else [],
                   can_edit=ctx.actor.can_edit(detail.project.organisation_id),
                   stages=list(Stage), terms=taxonomy(),
                   **_collaboration(ctx, "project", detail.project.id, name))
@@ -261,6 +300,11 @@ def challenge_page(request: Request, ctx: ContextDep, name: str) -> HTMLResponse
     owner = actions.actor_show(ctx, challenge.organisation_id).organisation
     return render(request, "registry/challenge.html", record=challenge, owner=owner,
                   matches=challenge_matches(ctx, challenge.id, language_of(request), 20),
+                  methods=embedding_status(ctx),
+                  responses=responses_of(ctx, challenge.id),
+                  responders=[org for org in organisation_list(ctx)
+                              if org.id in ctx.actor.member_org_ids
+                              and org.id != challenge.organisation_id],
                   kpis=kpis_by_code(),
                   can_edit=ctx.actor.can_edit(challenge.organisation_id), terms=taxonomy(),
                   **_collaboration(ctx, "challenge", challenge.id, name))

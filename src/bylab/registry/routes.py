@@ -52,13 +52,32 @@ from bylab.registry.transfer import (
     registry_import,
 )
 from bylab.registry.matching import Match, challenge_matches, project_similar
+from bylab.registry.outcome_routes import EVIDENCE_FIELDS, EvidenceIn, EvidenceOut
+from bylab.registry.outcome_routes import router as outcome_router
 from bylab.registry.models import Challenge, Comment, Notification, Solution, Stage
+from bylab.registry.reasons import Reason
 from bylab.registry.pages import router as pages_router
 from bylab.errors import InvalidInput
 from bylab.registry.search import RecordType, SearchHit, registry_search
 from bylab.web.security import ContextDep, check_csrf
 
 router = APIRouter(tags=["registry"])
+
+
+class ReasonOut(BaseModel):
+    """One reason: ``kind`` (domain, term, text, embedding, …), ``code`` and ``params`` (to
+    show it in any language), ``text`` (in English) and the ``score`` it added."""
+
+    kind: str
+    code: str
+    params: dict[str, str | int | float]
+    text: str
+    score: float
+
+    @classmethod
+    def of(cls, reason: Reason) -> ReasonOut:
+        return cls(kind=reason.kind, code=reason.code, params=dict(reason.params),
+                   text=reason.text, score=reason.score)
 
 
 class SearchHitOut(BaseModel):
@@ -68,11 +87,12 @@ class SearchHitOut(BaseModel):
     title: str
     score: float
     reason: str
+    reasons: list[ReasonOut]
 
     @classmethod
     def of(cls, hit: SearchHit) -> SearchHitOut:
         return cls(type=hit.type, id=hit.id, name=hit.name, title=hit.title, score=hit.score,
-                   reason=hit.reason)
+                   reason=hit.reason, reasons=[ReasonOut.of(reason) for reason in hit.reasons])
 
 
 class PartnerIn(BaseModel):
@@ -80,7 +100,7 @@ class PartnerIn(BaseModel):
     role: str = ""
 
 
-class ProjectIn(BaseModel):
+class ProjectIn(EvidenceIn):
     organisation: str
     name: str
     title: dict[str, str]
@@ -95,9 +115,10 @@ class ProjectIn(BaseModel):
     source: str = ""
 
     def as_input(self) -> ProjectInput:
-        fields = self.model_dump(exclude={"organisation", "partners"})
-        return ProjectInput(**fields, partners=[PartnerInput(p.organisation, p.role)
-                                                for p in self.partners])
+        fields = self.model_dump(exclude={"organisation", "partners", *EVIDENCE_FIELDS})
+        return ProjectInput(**fields, **self.evidence(),  # type: ignore[arg-type]
+                            partners=[PartnerInput(p.organisation, p.role)
+                                      for p in self.partners])
 
 
 class PartnerOut(BaseModel):
@@ -113,7 +134,7 @@ class StageChangeOut(BaseModel):
     changed_at: datetime
 
 
-class ProjectOut(BaseModel):
+class ProjectOut(EvidenceOut):
     id: str
     name: str
     organisation: str
@@ -141,7 +162,8 @@ class ProjectOut(BaseModel):
             links=project.links, stage=project.stage, as_of=project.as_of,
             source=project.source,
             history=[StageChangeOut(stage=c.stage, reason=c.reason, changed_by=c.changed_by,
-                                    changed_at=c.changed_at) for c in detail.history])
+                                    changed_at=c.changed_at) for c in detail.history],
+            **EvidenceOut.fields_of(detail))  # type: ignore[arg-type]
 
 
 class ProjectSummaryOut(BaseModel):
@@ -163,6 +185,7 @@ class ChallengeIn(BaseModel):
     name: str
     title: dict[str, str]
     needs: dict[str, str] = Field(default_factory=dict)
+    constraints: dict[str, str] = Field(default_factory=dict, description="By language.")
     deadline: date | None = None
     domains: list[str] = Field(default_factory=list)
     kpi_codes: list[str] = Field(default_factory=list)
@@ -176,6 +199,7 @@ class ChallengeOut(BaseModel):
     organisation_id: str
     title: dict[str, str]
     needs: dict[str, str]
+    constraints: dict[str, str]
     deadline: date | None
     domains: list[str]
     kpi_codes: list[str]
@@ -215,8 +239,10 @@ class SolutionOut(BaseModel):
 @router.get("/api/search")
 def api_search(ctx: ContextDep, q: Annotated[str, Query(min_length=1)],
                lang: str | None = None, type: RecordType | None = None) -> list[SearchHitOut]:
-    """Projects, challenges and solutions matching `q`, best first, each with the reason it
-    matched (a shared taxonomy term across languages, or its text)."""
+    """Projects, challenges and solutions matching `q`, best first, each with the reasons it
+    matched and by which method (a shared taxonomy term across languages, its text, or the
+    similarity of multilingual sentence embeddings): `reason` in English, `reasons` each with
+    a `code` and `params` to show it in any language."""
     return [SearchHitOut.of(hit) for hit in registry_search(ctx, q, lang, type)]
 
 
@@ -247,7 +273,7 @@ def api_project_stage(request: Request, ctx: ContextDep, name_or_id: str,
     return ProjectOut.of(project_stage_set(ctx, name_or_id, body.stage, body.reason))
 
 
-class ProjectUpdateIn(BaseModel):
+class ProjectUpdateIn(EvidenceIn):
     title: dict[str, str]
     description: dict[str, str] = Field(default_factory=dict)
     domains: list[str] = Field(default_factory=list)
@@ -263,13 +289,15 @@ def api_project_update(request: Request, ctx: ContextDep, name_or_id: str,
     its stage moves through `POST .../stage`."""
     check_csrf(request, None)
     current = project_show(ctx, name_or_id).project
-    data = ProjectInput(name=current.name, **body.model_dump())
+    data = ProjectInput(name=current.name, **body.model_dump(exclude=EVIDENCE_FIELDS),
+                        **body.evidence())  # type: ignore[arg-type]
     return ProjectOut.of(project_update(ctx, name_or_id, data))
 
 
 class ChallengeUpdateIn(BaseModel):
     title: dict[str, str]
     needs: dict[str, str] = Field(default_factory=dict)
+    constraints: dict[str, str] = Field(default_factory=dict)
     deadline: date | None = None
     domains: list[str] = Field(default_factory=list)
     kpi_codes: list[str] = Field(default_factory=list)
@@ -338,12 +366,6 @@ def api_solution_create(request: Request, ctx: ContextDep, body: SolutionIn) -> 
     return SolutionOut.of(solution_create(ctx, body.organisation, data))
 
 
-class ReasonOut(BaseModel):
-    kind: str
-    text: str
-    score: float
-
-
 class MatchOut(BaseModel):
     type: str
     id: str
@@ -358,8 +380,7 @@ class MatchOut(BaseModel):
     def of(cls, match: Match) -> MatchOut:
         return cls(type=match.type, id=match.id, name=match.name, title=match.title,
                    organisation=match.organisation, score=match.score, reason=match.reason,
-                   reasons=[ReasonOut(kind=r.kind, text=r.text, score=r.score)
-                            for r in match.reasons])
+                   reasons=[ReasonOut.of(reason) for reason in match.reasons])
 
 
 @router.get("/api/challenges/{name_or_id}/matches")
@@ -564,4 +585,5 @@ async def api_import(request: Request, ctx: ContextDep, file: UploadFile,
     return ImportOut(created=report.created, skipped=report.skipped)
 
 
+router.include_router(outcome_router)
 router.include_router(pages_router)

@@ -59,12 +59,15 @@ def _project_input(entry: dict[str, Any]) -> ProjectInput:
         partners=[PartnerInput(p["organisation"], p.get("role", ""))
                   for p in entry.get("partners", [])],
         stage=Stage(entry.get("stage", Stage.IDEA)), as_of=_as_date(entry.get("as_of")),
-        source=entry.get("source", ""))
+        source=entry.get("source", ""),
+        success_factors=entry.get("success_factors", {}),
+        lessons_learned=entry.get("lessons_learned", {}))
 
 
 def _challenge_input(entry: dict[str, Any]) -> ChallengeInput:
     return ChallengeInput(
         name=entry["name"], title=entry["title"], needs=entry.get("needs", {}),
+        constraints=entry.get("constraints", {}),
         deadline=_as_date(entry.get("deadline")), domains=entry.get("domains", []),
         kpi_codes=entry.get("kpi_codes", []), as_of=_as_date(entry.get("as_of")),
         source=entry.get("source", ""))

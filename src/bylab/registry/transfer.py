@@ -8,7 +8,13 @@ An import is all or nothing: every row is checked (taxonomy terms, place ids, KP
 organisations, the importer's editor role) and the first bad one is named by file, row and
 field; records whose name exists already are skipped, so importing again changes nothing.
 Relations between actors travel the same way, one per row: ``organisation``, ``relation``
-(``member-of``, ``supplier-to``, ...), ``other`` and ``note``; existing ones are skipped."""
+(``member-of``, ``supplier-to``, ...), ``other`` and ``note``; existing ones are skipped.
+
+A project's evidence travels with it: ``budget_amount`` (a decimal number) and
+``budget_currency`` (ISO 4217), ``success_factors`` and ``lessons_learned`` (texts by
+language; in CSV one ``success_factors_en``, ... column each, one text a line), and
+``funding`` and ``results`` as lists of objects (in CSV, a JSON list in the cell). Currencies
+and KPI codes are checked like every other field. Documents (files) do not travel."""
 
 from __future__ import annotations
 
@@ -18,6 +24,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any, Literal
 
 from sqlalchemy import select
@@ -42,20 +49,29 @@ from bylab.registry.models import (
     Solution,
     Stage,
 )
+from bylab.registry.funding import FundingInput, funding_of
 from bylab.registry.relations import relation_add_in, relation_kind, relation_list
+from bylab.registry.results import ResultInput, results_of
 from bylab.registry.taxonomy import LANGUAGES
 
 RecordKind = Literal["project", "challenge", "solution", "relation"]
 Format = Literal["csv", "json"]
 MODELS: dict[str, type[Project | Challenge | Solution]] = {
     "project": Project, "challenge": Challenge, "solution": Solution}
-TEXTS = {"project": ("title", "description"), "challenge": ("title", "needs"),
+TEXTS = {"project": ("title", "description"), "challenge": ("title", "needs", "constraints"),
          "solution": ("title", "description")}
+TEXT_LISTS = {"project": ("success_factors", "lessons_learned"), "challenge": (),
+              "solution": ()}
 LISTS = {"project": ("domains", "technologies", "place_ids", "links", "partners"),
          "challenge": ("domains", "kpi_codes"),
          "solution": ("domains", "technologies", "project_ids")}
-SCALARS = {"project": ("stage", "as_of", "source"), "challenge": ("deadline", "as_of", "source"),
-           "solution": ()}
+SCALARS = {"project": ("stage", "as_of", "source", "budget_amount", "budget_currency"),
+           "challenge": ("deadline", "as_of", "source"), "solution": ()}
+OBJECT_LISTS = {"project": ("funding", "results"), "challenge": (), "solution": ()}
+FUNDING_FIELDS = ("funder_organisation", "funder_name", "programme", "amount", "currency",
+                  "year_from", "year_to")
+RESULT_FIELDS = ("kpi_code", "place_id", "before_period", "after_period", "reported_before",
+                 "reported_after", "reported_unit", "reported_source")
 RELATION_COLUMNS = ("organisation", "relation", "other", "note")
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 
@@ -83,10 +99,26 @@ def _partners(session: Any, project: Project) -> list[dict[str, str]]:
     return [{"organisation": name, "role": role} for name, role in rows]
 
 
+def _json_number(value: Decimal | None) -> float | None:
+    # Amounts are capped so that each cent is exact as a JSON number (a double).
+    return None if value is None else float(value)
+
+
+def _evidence(session: Any, project: Project) -> dict[str, Any]:
+    funding = [{"funder_organisation": view.funder_organisation,
+                "funder_name": view.line.funder_name if not view.funder_organisation else "",
+                "programme": view.line.programme, "amount": _json_number(view.line.amount),
+                "currency": view.line.currency, "year_from": view.line.year_from,
+                "year_to": view.line.year_to} for view in funding_of(session, project.id)]
+    results = [{name: getattr(result, name) for name in RESULT_FIELDS}
+               for result in results_of(session, project.id)]
+    return {"funding": funding, "results": results}
+
+
 def _as_dict(session: Any, kind: str, record: Project | Challenge | Solution,
              owners: dict[str, str], project_names: dict[str, str]) -> dict[str, Any]:
     body: dict[str, Any] = {"organisation": owners[record.organisation_id], "name": record.name}
-    for text in TEXTS[kind]:
+    for text in (*TEXTS[kind], *TEXT_LISTS[kind]):
         body[text] = getattr(record, text)
     for field_name in LISTS[kind]:
         if field_name == "partners":
@@ -97,7 +129,10 @@ def _as_dict(session: Any, kind: str, record: Project | Challenge | Solution,
             body[field_name] = list(getattr(record, field_name))
     for field_name in SCALARS[kind]:
         value = getattr(record, field_name)
-        body[field_name] = value.isoformat() if isinstance(value, date) else value
+        body[field_name] = (value.isoformat() if isinstance(value, date) else
+                            _json_number(value) if isinstance(value, Decimal) else value)
+    if kind == "project":
+        body |= _evidence(session, record)  # type: ignore[arg-type]
     return body
 
 
@@ -183,8 +218,9 @@ def _import_rows(session: Any, rows: list[tuple[int, dict[str, Any]]], file: str
 
 def _csv_columns(kind: str) -> list[str]:
     return ["organisation", "name",
-            *[f"{text}_{lang}" for text in TEXTS[kind] for lang in LANGUAGES],
-            *LISTS[kind], *SCALARS[kind]]
+            *[f"{text}_{lang}" for text in (*TEXTS[kind], *TEXT_LISTS[kind])
+              for lang in LANGUAGES],
+            *LISTS[kind], *SCALARS[kind], *OBJECT_LISTS[kind]]
 
 
 def _to_csv(kind: str, records: list[dict[str, Any]]) -> str:
@@ -195,6 +231,11 @@ def _to_csv(kind: str, records: list[dict[str, Any]]) -> str:
         row = {"organisation": record["organisation"], "name": record["name"]}
         for text in TEXTS[kind]:
             row |= {f"{text}_{lang}": record[text].get(lang, "") for lang in LANGUAGES}
+        for text in TEXT_LISTS[kind]:
+            row |= {f"{text}_{lang}": "\n".join(record[text].get(lang, []))
+                    for lang in LANGUAGES}
+        for field_name in OBJECT_LISTS[kind]:
+            row[field_name] = json.dumps(record[field_name], ensure_ascii=False)
         for field_name in LISTS[kind]:
             values = record[field_name]
             if field_name == "partners":
@@ -215,6 +256,16 @@ def _from_csv_row(kind: str, row: dict[str, str]) -> dict[str, Any]:
     for text in TEXTS[kind]:
         body[text] = {lang: row[f"{text}_{lang}"] for lang in LANGUAGES
                       if row.get(f"{text}_{lang}", "").strip()}
+    for text in TEXT_LISTS[kind]:
+        body[text] = {lang: row[f"{text}_{lang}"].splitlines() for lang in LANGUAGES
+                      if row.get(f"{text}_{lang}", "").strip()}
+    for field_name in OBJECT_LISTS[kind]:
+        cell = (row.get(field_name) or "").strip()
+        try:
+            body[field_name] = json.loads(cell, parse_float=Decimal) if cell else []
+        except json.JSONDecodeError:
+            raise InvalidInput("give a JSON list of objects in the cell",
+                               field=field_name) from None
     for field_name in LISTS[kind]:
         values = _split(row.get(field_name) or "")
         if field_name == "partners":
@@ -233,7 +284,7 @@ def _rows(text: str, format: Format, file: str) -> Iterator[tuple[int, dict[str,
     """(row number as a person counts it, raw record) of the file."""
     if format == "json":
         try:
-            records = json.loads(text)
+            records = json.loads(text, parse_float=Decimal)  # amounts stay exact
         except json.JSONDecodeError as error:
             raise InvalidInput(f"not JSON: {error.msg}", file=file, row=error.lineno) from None
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
@@ -273,6 +324,73 @@ def _strings(body: dict[str, Any], field_name: str) -> list[str]:
     return value
 
 
+def _text_lists(body: dict[str, Any], field_name: str) -> dict[str, list[str]]:
+    value = body.get(field_name) or {}
+    if not isinstance(value, dict) or not all(
+            isinstance(v, list) and all(isinstance(t, str) for t in v) for v in value.values()):
+        raise InvalidInput("give lists of texts by language, e.g. {\"en\": [\"...\"]}",
+                           field=field_name)
+    return value
+
+
+def _objects(body: dict[str, Any], field_name: str,
+             known: tuple[str, ...]) -> list[dict[str, Any]] | None:
+    value = body.get(field_name)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise InvalidInput("give a list of objects", field=field_name)
+    for entry in value:
+        unknown = set(entry) - set(known)
+        if unknown:
+            raise InvalidInput(f"unknown key {sorted(unknown)[0]!r}; use {', '.join(known)}",
+                               field=field_name)
+    return value
+
+
+def _number(value: Any, field_name: str) -> float | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
+        raise InvalidInput("give a number", field=field_name)
+    try:
+        return float(value)
+    except ValueError:
+        raise InvalidInput(f"'{value}' is not a number", field=field_name) from None
+
+
+def _year(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    raise InvalidInput(f"'{value}' is not a year", field="years")
+
+
+def _funding(body: dict[str, Any]) -> list[FundingInput] | None:
+    entries = _objects(body, "funding", FUNDING_FIELDS)
+    return None if entries is None else [FundingInput(
+        funder_organisation=str(e.get("funder_organisation") or ""),
+        funder_name=str(e.get("funder_name") or ""), programme=str(e.get("programme") or ""),
+        amount=e.get("amount"), currency=str(e.get("currency") or ""),
+        year_from=_year(e.get("year_from")), year_to=_year(e.get("year_to")))
+        for e in entries]
+
+
+def _results(body: dict[str, Any]) -> list[ResultInput] | None:
+    entries = _objects(body, "results", RESULT_FIELDS)
+    return None if entries is None else [ResultInput(
+        kpi_code=str(e.get("kpi_code") or ""), place_id=str(e.get("place_id") or ""),
+        before_period=str(e.get("before_period") or ""),
+        after_period=str(e.get("after_period") or ""),
+        reported_before=_number(e.get("reported_before"), "reported_before"),
+        reported_after=_number(e.get("reported_after"), "reported_after"),
+        reported_unit=str(e.get("reported_unit") or ""),
+        reported_source=str(e.get("reported_source") or "")) for e in entries]
+
+
 def _project(body: dict[str, Any]) -> ProjectInput:
     stage = body.get("stage") or Stage.IDEA
     if stage not in set(Stage):
@@ -287,13 +405,19 @@ def _project(body: dict[str, Any]) -> ProjectInput:
         technologies=_strings(body, "technologies"), place_ids=_strings(body, "place_ids"),
         links=_strings(body, "links"), stage=Stage(stage), as_of=_date(body, "as_of"),
         source=str(body.get("source") or ""),
-        partners=[PartnerInput(p["organisation"], str(p.get("role") or "")) for p in partners])
+        partners=[PartnerInput(p["organisation"], str(p.get("role") or "")) for p in partners],
+        budget_amount=body.get("budget_amount"),
+        budget_currency=str(body.get("budget_currency") or ""),
+        success_factors=_text_lists(body, "success_factors"),
+        lessons_learned=_text_lists(body, "lessons_learned"),
+        funding=_funding(body), results=_results(body))
 
 
 def _challenge(body: dict[str, Any]) -> ChallengeInput:
     return ChallengeInput(
         name=str(body.get("name", "")), title=_texts(body, "title"),
-        needs=_texts(body, "needs"), deadline=_date(body, "deadline"),
+        needs=_texts(body, "needs"), constraints=_texts(body, "constraints"),
+        deadline=_date(body, "deadline"),
         domains=_strings(body, "domains"), kpi_codes=_strings(body, "kpi_codes"),
         as_of=_date(body, "as_of"), source=str(body.get("source") or ""))
 
