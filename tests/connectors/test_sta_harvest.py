@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote
 
+import httpx
 import pytest
 
 from bylab.auth import actions as accounts
@@ -19,8 +20,10 @@ from bylab.connectors.sources import (
     SourceInput,
     dead_letters,
     source_create,
+    source_delete,
     source_get,
     source_run,
+    source_update,
 )
 from bylab.core import Bylab, Context
 from bylab.sensors.actions import (
@@ -143,3 +146,38 @@ def test_server_that_stops_answering_halfway(embedded: Bylab,
     assert "$filter=phenomenonTime gt 2017-01-01T01:00:00Z" in asked.replace("+", " ")
     assert json.loads(json.dumps(source_get(ctx, "flaky").state)) == {
         "5": "2017-01-01T02:00:00Z"}
+
+
+def test_harvested_things_follow_their_source_visibility_both_ways(
+        bylab: Bylab, client: httpx.Client, accounts_setup: dict[str, str],
+        recorded_server: RecordedServer) -> None:
+    ctx = bylab.system_context()
+    root = "/sta/v1.1"
+    serve_sta_station(recorded_server, root)
+    recorded_server.serve(f"{root}/Datastreams(5)/Observations", sta_page([
+        {"@iot.id": 1, "phenomenonTime": "2017-01-01T02:00:00Z", "result": 5.3}]))
+    saved = SourceInput(name="molde-sta", kind="sta", url=f"{recorded_server.base_url}{root}",
+                        organisation="molde", dataset="molde-air", visibility="private")
+    source_create(ctx, saved)
+    assert source_run(ctx, "molde-sta").status == RunStatus.STORED
+    with ctx.db.session() as session:
+        thing_id = session.query(Thing.id).filter(Thing.name == "molde-air/Valand").scalar()
+    mia = {"Authorization": f"Bearer {accounts_setup['mia']}"}  # editor of Molde
+    ola = {"Authorization": f"Bearer {accounts_setup['ola']}"}  # of Ålesund
+
+    def seen(headers: dict[str, str] | None = None) -> tuple[list[str], int, bool, bool]:
+        things = client.get(f"{root}/Things", headers=headers).json()["value"]
+        observations = client.get(f"{root}/Observations", headers=headers).json()["value"]
+        listed = "molde-air/Valand" in client.get("/sensors", headers=headers).text
+        page = client.get(f"/sensors/{thing_id}", headers=headers).status_code == 200
+        return [thing["name"] for thing in things], len(observations), listed, page
+
+    shown, hidden = (["molde-air/Valand"], 1, True, True), ([], 0, False, False)
+    assert (seen(), seen(ola), seen(mia)) == (hidden, hidden, shown)
+    source_update(ctx, "molde-sta", saved.model_copy(update={"visibility": "public"}))
+    assert (seen(), seen(ola), seen(mia)) == (shown, shown, shown)
+    source_update(ctx, "molde-sta", saved)  # private again
+    assert (seen(), seen(ola), seen(mia)) == (hidden, hidden, shown)
+    # A deleted source leaves its Things as the source last had them.
+    source_delete(ctx, "molde-sta")
+    assert (seen(), seen(mia)) == (hidden, shown)

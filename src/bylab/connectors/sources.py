@@ -36,6 +36,7 @@ from bylab.connectors.harvest import (
     harvest_pxweb,
     parse_saved_file,
 )
+from bylab.connectors.jsonstat import ParsedTable
 from bylab.connectors.models import (
     HarvestDeadLetter,
     HarvestRun,
@@ -53,7 +54,7 @@ from bylab.connectors.schedule import parse_schedule
 from bylab.connectors.sta_harvest import StaHarvest, harvest_sta
 from bylab.core import Context
 from bylab.errors import BylabError, Conflict, InvalidInput, NotAuthorized, NotFound
-from bylab.sensors.models import SensorVisibility
+from bylab.sensors.models import SensorVisibility, Thing
 from bylab.storage.base import utcnow
 
 __all__ = ["DueRuns", "SourceInput", "dead_letters", "run_due", "source_create",
@@ -230,13 +231,33 @@ def source_update(ctx: Context, name_or_id: str, data: SourceInput) -> HarvestSo
                 source.kind, source.url, source.table_ref, source.query):
             source.known_variables, source.state = [], {}
         _apply(source, data)
+        _things_follow(session, source)
     return source
 
 
 def source_delete(ctx: Context, name_or_id: str) -> None:
-    """Delete a source with its run log (the datasets it wrote stay)."""
+    """Delete a source with its run log (the datasets it wrote stay; the Things it brought
+    keep the visibility the source had)."""
     with ctx.db.session() as session:
-        session.delete(_editable(session, ctx, name_or_id))
+        source = _editable(session, ctx, name_or_id)
+        session.execute(update(Thing).where(Thing.source_id == source.id).values(
+            visibility=_sensor_visibility(source.visibility), source_id=None)
+            .execution_options(synchronize_session=False))
+        session.delete(source)
+
+
+def _sensor_visibility(visibility: str) -> SensorVisibility:
+    """Sensor data is public or private to its organisation: a shared source is private."""
+    return SensorVisibility.PUBLIC if visibility == Visibility.PUBLIC \
+        else SensorVisibility.PRIVATE
+
+
+def _things_follow(session: Session, source: HarvestSource) -> None:
+    """Keep the harvested Things' own visibility in step with the source's (what they fall
+    back to if the source is deleted; who sees them is read through the source)."""
+    session.execute(update(Thing).where(Thing.source_id == source.id).values(
+        visibility=_sensor_visibility(source.visibility))
+        .execution_options(synchronize_session=False))
 
 
 def _check_target(session: Session, data: SourceInput, organisation_id: str) -> None:
@@ -381,6 +402,12 @@ def _check_dataset_owner(ctx: Context, source: HarvestSource) -> None:
 def _harvest_document(ctx: Context, source: HarvestSource, target: HarvestTarget, country: str,
                       progress: Progress | None) -> HarvestReport:
     """GET a JSON-stat / PxWeb json document or a PX file and harvest it."""
+    return harvest_parsed(ctx, fetch_document(source), target, country, source.url, progress,
+                          source.known_variables)
+
+
+def fetch_document(source: HarvestSource) -> ParsedTable:
+    """GET a ``jsonstat`` source's JSON-stat / PxWeb json document or PX file, parsed."""
     with network_errors(source.url, FETCH_TIMEOUT_S):
         response = httpx.get(source.url, timeout=FETCH_TIMEOUT_S, follow_redirects=True)
     if not response.is_success:
@@ -389,9 +416,7 @@ def _harvest_document(ctx: Context, source: HarvestSource, target: HarvestTarget
         path = Path(folder) / (source.url.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
                                or "document")
         path.write_bytes(response.content)
-        parsed = parse_saved_file(path, source.url)
-    return harvest_parsed(ctx, parsed, target, country, source.url, progress,
-                          source.known_variables)
+        return parse_saved_file(path, source.url)
 
 
 def _table_outcome(report: HarvestReport) -> _Outcome:
@@ -424,8 +449,8 @@ def _run_ckan(ctx: Context, source: HarvestSource, progress: Progress | None) ->
 
 def _run_sta(ctx: Context, source: HarvestSource, progress: Progress | None) -> _Outcome:
     harvest = StaHarvest(root_url=source.url, organisation=source.organisation_id,
-                         prefix=source.dataset_name, visibility=SensorVisibility.PUBLIC
-                         if source.visibility == Visibility.PUBLIC else SensorVisibility.PRIVATE)
+                         prefix=source.dataset_name,
+                         visibility=_sensor_visibility(source.visibility), source_id=source.id)
     report = harvest_sta(ctx, harvest, source.state, progress and (
         lambda done, total: progress(done, total, "observations")))
     status = (RunStatus.FAILED if report.failure else

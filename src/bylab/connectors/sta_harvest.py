@@ -39,6 +39,8 @@ class StaHarvest:
     prefix: str  # remote Thing "Valand" becomes "<prefix>/Valand"; Datastream 7 "<prefix>/7"
     visibility: SensorVisibility = SensorVisibility.PRIVATE
     page_size: int | None = None  # $top asked for (default: PAGE_SIZE)
+    # The saved source running this harvest: its Things follow the source's visibility.
+    source_id: str | None = None
 
 
 @dataclass
@@ -123,7 +125,9 @@ def _local_thing(ctx: Context, harvest: StaHarvest, thing: dict[str, Any],
                  report: StaReport) -> str:
     name = f"{harvest.prefix}/{thing.get('name') or thing['@iot.id']}"[:200]
     with ctx.db.session() as session:
-        if session.scalar(select(Thing.id).where(Thing.name == name)) is not None:
+        existing = session.scalar(select(Thing).where(Thing.name == name))
+        if existing is not None:
+            _adopt(existing, harvest)
             return name
     locations = thing.get("Locations") or []
     point = next((location.get("location") for location in locations
@@ -134,9 +138,18 @@ def _local_thing(ctx: Context, harvest: StaHarvest, thing: dict[str, Any],
                              "harvested_from": thing.get("@iot.selfLink", "")},
                  organisation=harvest.organisation, visibility=harvest.visibility,
                  coordinates=coordinates,  # type: ignore[arg-type]
-                 location_name=(locations[0].get("name") if locations else None))
+                 location_name=(locations[0].get("name") if locations else None),
+                 source_id=harvest.source_id)
     report.things_created += 1
     return name
+
+
+def _adopt(thing: Thing, harvest: StaHarvest) -> None:
+    """A Thing of the source's organisation harvested before Things knew their source
+    follows the source from now on."""
+    if harvest.source_id and thing.source_id is None and (
+            thing.organisation_id == harvest.organisation):
+        thing.source_id = harvest.source_id
 
 
 def _local_datastream(ctx: Context, harvest: StaHarvest, thing_name: str,

@@ -15,11 +15,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
-from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy import ColumnElement, and_, or_, select, true
 from sqlalchemy.orm import Session
 
 from bylab.auth.actions import organisation_get
 from bylab.auth.actor import Actor
+from bylab.connectors.models import HarvestSource
 from bylab.core import Context
 from bylab.errors import InvalidInput, NotAuthorized, NotFound
 from bylab.sensors.models import (
@@ -52,10 +53,15 @@ def observation_store(ctx: Context) -> ObservationStore:
 
 
 def visible_things_clause(actor: Actor) -> ColumnElement[bool]:
-    """Things ``actor`` may see: public ones, and private ones of their own organisations."""
+    """Things ``actor`` may see: public ones, and private ones of their own organisations.
+    A harvested Thing is public while its source is: read from the source at query time, so
+    a change of the source's visibility reaches it with no window in which it shows."""
     if actor.is_sysadmin:
         return true()
-    public = Thing.visibility == SensorVisibility.PUBLIC
+    public_sources = select(HarvestSource.id).where(
+        HarvestSource.visibility == SensorVisibility.PUBLIC.value)
+    public = or_(and_(Thing.source_id.is_(None), Thing.visibility == SensorVisibility.PUBLIC),
+                 Thing.source_id.in_(public_sources))
     if actor.is_anonymous or not actor.member_org_ids:
         return public
     return or_(public, Thing.organisation_id.in_(sorted(actor.member_org_ids)))
@@ -82,8 +88,10 @@ def thing_create(ctx: Context, name: str, *, description: str = "",
                  properties: dict[str, Any] | None = None, organisation: str | None = None,
                  visibility: SensorVisibility = SensorVisibility.PUBLIC,
                  coordinates: tuple[float, float] | None = None, place_id: str | None = None,
-                 location_name: str | None = None) -> Thing:
-    """A Thing; with ``coordinates`` (lon, lat) also its Location and FeatureOfInterest."""
+                 location_name: str | None = None, source_id: str | None = None) -> Thing:
+    """A Thing; with ``coordinates`` (lon, lat) also its Location and FeatureOfInterest.
+    With ``source_id`` (the harvest source that brought it) it follows that source's
+    visibility."""
     with ctx.db.session() as session:
         organisation_id = organisation_get(session, organisation).id if organisation else None
         require_editor(ctx, organisation_id)
@@ -91,13 +99,14 @@ def thing_create(ctx: Context, name: str, *, description: str = "",
             raise InvalidInput(f"a thing named '{name}' exists already", field="name")
         thing = Thing(name=name, description=description, properties=properties or {},
                       organisation_id=organisation_id, visibility=SensorVisibility(visibility),
-                      place_id=place_id)
+                      place_id=place_id, source_id=source_id)
         session.add(thing)
         session.flush()
         if coordinates is not None:
             point = {"type": "Point", "coordinates": list(coordinates)}
             location = Location(name=location_name or name, description=description,
-                                location=point, properties={})
+                                location=point, properties={},
+                                organisation_id=organisation_id)
             session.add(location)
             session.flush()
             session.add(ThingLocation(thing_id=thing.id, location_id=location.id))
@@ -113,17 +122,19 @@ def _named(session: Session, model: type[Any], name: str, **values: Any) -> Any:
     return found
 
 
-def _thing_feature(session: Session, thing: Thing) -> FeatureOfInterest:
+def thing_feature(session: Session, thing: Thing) -> FeatureOfInterest:
     """The default FeatureOfInterest of a thing's observations: where the thing is."""
     location = session.scalar(select(Location).join(
         ThingLocation, ThingLocation.location_id == Location.id).where(
         ThingLocation.thing_id == thing.id))
     feature = session.scalar(select(FeatureOfInterest).where(
-        FeatureOfInterest.name == thing.name))
+        FeatureOfInterest.name == thing.name,
+        FeatureOfInterest.organisation_id.is_not_distinct_from(thing.organisation_id)))
     if feature is None:
         feature = FeatureOfInterest(
             name=thing.name, description=f"Surroundings of {thing.name}",
-            feature=location.location if location else {}, properties={})
+            feature=location.location if location else {}, properties={},
+            organisation_id=thing.organisation_id)
         session.add(feature)
         session.flush()
     return feature
@@ -149,7 +160,7 @@ def datastream_create(ctx: Context, thing: str, key: str, name: str, *,
             key=key, name=name, description=description or name,
             unit_of_measurement=unit.as_dict(), thing_id=owner.id, sensor_id=sensor_row.id,
             observed_property_id=property_row.id,
-            feature_id=_thing_feature(session, owner).id, properties={})
+            feature_id=thing_feature(session, owner).id, properties={})
         session.add(datastream)
         return datastream
 
@@ -216,6 +227,28 @@ def _update_spans(ctx: Context, fresh: pa.Table) -> None:
             if end is None or last >= end:
                 datastream.phenomenon_end = last
                 datastream.latest_result = latest[datastream_id]
+
+
+def datastream_spans_refresh(ctx: Context, datastream_ids: set[int]) -> None:
+    """Recompute the time spans and latest results of datastreams from their stored
+    observations (after some were deleted or changed)."""
+    scan = observation_store(ctx).scan()
+    spans: dict[int, tuple[datetime, datetime, float]] = {}
+    if scan is not None and datastream_ids:
+        ids = ", ".join(str(int(identifier)) for identifier in datastream_ids)
+        rows = ctx.tables.connection().execute(
+            f"SELECT datastream_id, min(phenomenon_time), max(phenomenon_time), "
+            f"arg_max(result, phenomenon_time) FROM {scan} WHERE datastream_id IN ({ids}) "
+            "GROUP BY datastream_id").fetchall()
+        spans = {row[0]: (row[1], row[2], row[3]) for row in rows}
+    with ctx.db.session() as session:
+        for datastream_id in datastream_ids:
+            datastream = session.get(Datastream, datastream_id)
+            if datastream is None:
+                continue
+            start, end, latest = spans.get(datastream_id, (None, None, None))
+            datastream.phenomenon_start, datastream.phenomenon_end = start, end
+            datastream.latest_result = latest
 
 
 def _aware(moment: datetime | None) -> datetime | None:

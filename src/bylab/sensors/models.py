@@ -24,7 +24,11 @@ class SensorVisibility(StrEnum):
 
 
 class Thing(Base):
-    """A station or device, owned by an organisation; it decides who may see its data."""
+    """A station or device, owned by an organisation; it decides who may see its data.
+
+    A Thing a harvest source brought (``source_id``) is as visible as the source is now: the
+    access clause reads the source's visibility, so a change of it reaches every Thing,
+    Datastream and Observation harvested before, at once."""
 
     __tablename__ = "sensor_things"
 
@@ -36,6 +40,8 @@ class Thing(Base):
         ForeignKey("organisations.id", ondelete="CASCADE"), index=True, nullable=True)
     visibility: Mapped[str] = mapped_column(String(20), default=SensorVisibility.PUBLIC)
     place_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    source_id: Mapped[str | None] = mapped_column(
+        ForeignKey("harvest_sources.id", ondelete="SET NULL"), index=True, nullable=True)
 
 
 class Location(Base):
@@ -47,6 +53,10 @@ class Location(Base):
     encoding_type: Mapped[str] = mapped_column(String(100), default=GEOJSON)
     location: Mapped[dict[str, Any]] = mapped_column(JsonColumn, default=dict)
     properties: Mapped[dict[str, Any]] = mapped_column(JsonColumn, default=dict)
+    # Who made it (through the SensorThings API): its members see it while nothing links it
+    # to a Thing they may see, and only its editors change it.
+    organisation_id: Mapped[str | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), index=True, nullable=True)
 
 
 class ThingLocation(Base):
@@ -70,6 +80,10 @@ class Sensor(Base):
     # SensorThings calls it "metadata", a name SQLAlchemy models reserve.
     sensor_metadata: Mapped[str] = mapped_column("metadata", Text, default="")
     properties: Mapped[dict[str, Any]] = mapped_column(JsonColumn, default=dict)
+    # Who made it (through the SensorThings API): its members see it while nothing links it
+    # to a Thing they may see, and only its editors change it.
+    organisation_id: Mapped[str | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), index=True, nullable=True)
 
 
 class ObservedProperty(Base):
@@ -80,6 +94,10 @@ class ObservedProperty(Base):
     definition: Mapped[str] = mapped_column(String(500), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     properties: Mapped[dict[str, Any]] = mapped_column(JsonColumn, default=dict)
+    # Who made it (through the SensorThings API): its members see it while nothing links it
+    # to a Thing they may see, and only its editors change it.
+    organisation_id: Mapped[str | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), index=True, nullable=True)
 
 
 class FeatureOfInterest(Base):
@@ -91,6 +109,10 @@ class FeatureOfInterest(Base):
     encoding_type: Mapped[str] = mapped_column(String(100), default=GEOJSON)
     feature: Mapped[dict[str, Any]] = mapped_column(JsonColumn, default=dict)
     properties: Mapped[dict[str, Any]] = mapped_column(JsonColumn, default=dict)
+    # Who made it (through the SensorThings API): its members see it while nothing links it
+    # to a Thing they may see, and only its editors change it.
+    organisation_id: Mapped[str | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), index=True, nullable=True)
 
 
 class Datastream(Base):

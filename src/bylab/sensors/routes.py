@@ -5,14 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+import orjson
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from bylab.sensors import actions
 from bylab.sensors.aggregate import datastream_aggregate
-from bylab.sensors.dataarray import ERROR, observations_create
+from bylab.sensors.dataarray import observations_create, read_body
 from bylab.sensors.sta import SERVICE_PATH, Request as StaRequest, load_graph, service_root, sta_get
+from bylab.sensors.sta_change import sta_delete, sta_update
+from bylab.sensors.sta_write import sta_create
 from bylab.web.security import ContextDep, check_csrf
 from bylab.web.templating import render
 
@@ -42,15 +46,65 @@ def sta_resource(request: Request, ctx: ContextDep, resource: str) -> Response:
 
 
 @router.post(SERVICE_PATH + "/CreateObservations", include_in_schema=False, status_code=201)
-def sta_create_observations(request: Request, ctx: ContextDep,
-                            document: Annotated[Any, Body()]) -> list[str]:
+async def sta_create_observations(request: Request, ctx: ContextDep) -> Response:
     """The Data Array extension's bulk create: one Observation link or "error" per row, in
-    order (editors of the owning organisation; with an API token or the CSRF header)."""
+    order (editors of the owning organisation; with an API token or the CSRF header). The
+    body is JSON, or (a bylab extension) the same rows as an Arrow IPC stream, Parquet or CSV
+    table, by its Content-Type."""
     check_csrf(request, None)
     root = _service_root_url(request, ctx.settings.base_url)
-    created = observations_create(ctx, document)
-    return [f"{root}/Observations({identifier})" if identifier is not None else ERROR
-            for identifier in created.ids]
+    body = await request.body()
+    document = await run_in_threadpool(read_body, body, request.headers.get("content-type"))
+    created = await run_in_threadpool(observations_create, ctx, document)
+    # One link per row: a million rows answer fastest serialised at once (no model check).
+    return Response(orjson.dumps(created.links(root)), status_code=201,
+                    media_type="application/json")
+
+
+def _entity_response(request: Request, ctx: ContextDep, set_name: str, identifier: int,
+                     status_code: int) -> JSONResponse:
+    """The entity as a GET answers it, with its link in ``Location``."""
+    root = _service_root_url(request, ctx.settings.base_url)
+    link = f"{root}/{set_name}({identifier})"
+    answer = sta_get(StaRequest(ctx=ctx, graph=load_graph(ctx), root=root, path=link,
+                                params={}))
+    return JSONResponse(answer, status_code=status_code, headers={"Location": link})
+
+
+@router.post(SERVICE_PATH + "/{resource:path}", include_in_schema=False)
+def sta_post(request: Request, ctx: ContextDep, resource: str,
+             document: Annotated[Any, Body()]) -> Response:
+    """Create an entity (with related ones inline: deep insert); 201 with its Location."""
+    check_csrf(request, None)
+    set_name, identifier = sta_create(ctx, resource, document)
+    return _entity_response(request, ctx, set_name, identifier, 201)
+
+
+@router.patch(SERVICE_PATH + "/{resource:path}", include_in_schema=False)
+def sta_patch(request: Request, ctx: ContextDep, resource: str,
+              document: Annotated[Any, Body()]) -> Response:
+    """Change the properties and links the body carries."""
+    check_csrf(request, None)
+    set_name, identifier = sta_update(ctx, resource, document)
+    return _entity_response(request, ctx, set_name, identifier, 200)
+
+
+@router.delete(SERVICE_PATH + "/{resource:path}", include_in_schema=False)
+def sta_delete_entity(request: Request, ctx: ContextDep, resource: str) -> Response:
+    """Delete an entity and what the standard deletes with it."""
+    check_csrf(request, None)
+    sta_delete(ctx, resource)
+    return Response(status_code=200)
+
+
+@router.put(SERVICE_PATH + "/{resource:path}", include_in_schema=False)
+def sta_put(request: Request, ctx: ContextDep, resource: str,
+            document: Annotated[Any, Body()]) -> Response:
+    """Replace an entity's properties: the body is the whole entity (as PATCH, with every
+    mandatory property)."""
+    check_csrf(request, None)
+    set_name, identifier = sta_update(ctx, resource, document, replace=True)
+    return _entity_response(request, ctx, set_name, identifier, 200)
 
 
 class BucketOut(BaseModel):

@@ -4,7 +4,8 @@ Handlers are framework-neutral: ``sta_get`` takes a context, the resource path, 
 options and the service root URL and returns a JSON document (or a plain value for
 ``$value``); ``routes.py`` adapts it to HTTP. Metadata entities visible to the actor are read
 once per request and filtered in Python; Observations are queried in DuckDB over the day
-partitions a ``phenomenonTime`` filter allows."""
+partitions a ``phenomenonTime`` filter allows. Creating, changing and deleting entities is
+in ``sta_write.py`` and ``sta_change.py``."""
 
 from __future__ import annotations
 
@@ -16,22 +17,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from sqlalchemy import select
-
 from bylab.core import Context
 from bylab.errors import InvalidInput, NotFound
-from bylab.sensors.actions import observation_store, visible_things_clause
+from bylab.sensors.actions import observation_store
 from bylab.sensors.dataarray import data_array_blocks, read_components
 from bylab.sensors.aggregate import Apply, apply_bounds, apply_query, parse_apply
-from bylab.sensors.models import (
-    Datastream,
-    FeatureOfInterest,
-    Location,
-    ObservedProperty,
-    Sensor,
-    Thing,
-    ThingLocation,
-)
 from bylab.sensors.odata import (
     Expand,
     Node,
@@ -42,6 +32,7 @@ from bylab.sensors.odata import (
     time_bounds,
     to_sql,
 )
+from bylab.sensors.sta_graph import Entity, Graph, iso, load_graph  # noqa: F401 (routes)
 from bylab.sensors.store import ID_TIME_BITS
 
 SERVICE_PATH = "/sta/v1.1"
@@ -51,6 +42,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/iot_sensing/1.1/req/datamodel",
     "http://www.opengis.net/spec/iot_sensing/1.1/req/resource-path/resource-path-to-entities",
     "http://www.opengis.net/spec/iot_sensing/1.1/req/request-data",
+    "http://www.opengis.net/spec/iot_sensing/1.1/req/create-update-delete",
     # Extensions: the Data Array class of the standard, and $apply, which has no OGC class,
     # named by the OData Data Aggregation specification it follows.
     "http://www.opengis.net/spec/iot_sensing/1.1/req/data-array/data-array",
@@ -98,101 +90,6 @@ OBSERVATION_COLUMNS = {"id": "id", "@iot.id": "id", "phenomenonTime": "phenomeno
                        "Datastream/id": "datastream_id", "Datastream/@iot.id": "datastream_id",
                        "FeatureOfInterest/id": "feature_id"}
 SEGMENT = re.compile(r"^(?P<name>\$?[A-Za-z]+)(?:\((?P<id>\d+|'\d+')\))?$")
-Entity = dict[str, Any]
-
-
-def iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-# --- the visible metadata ------------------------------------------------------------------
-
-@dataclass
-class Graph:
-    """The metadata entities the actor may see, as SensorThings property dicts. Keys starting
-    with ``_`` hold the ids of related entities and are never output."""
-
-    sets: dict[str, dict[int, Entity]]
-    thing_locations: list[tuple[int, int]]
-
-    def get(self, set_name: str, entity_id: int) -> Entity:
-        found = self.sets[set_name].get(entity_id)
-        if found is None:
-            raise NotFound(f"no {set_name}({entity_id})")
-        return found
-
-
-def load_graph(ctx: Context) -> Graph:
-    with ctx.db.session() as session:
-        things = list(session.scalars(select(Thing).where(visible_things_clause(ctx.actor))))
-        thing_ids = [thing.id for thing in things]
-        datastreams = list(session.scalars(
-            select(Datastream).where(Datastream.thing_id.in_(thing_ids))))
-        links = [(link.thing_id, link.location_id) for link in session.scalars(
-            select(ThingLocation).where(ThingLocation.thing_id.in_(thing_ids)))]
-        locations = session.scalars(select(Location).where(
-            Location.id.in_([location for _, location in links])))
-        sensors = session.scalars(select(Sensor).where(
-            Sensor.id.in_({d.sensor_id for d in datastreams})))
-        properties = session.scalars(select(ObservedProperty).where(
-            ObservedProperty.id.in_({d.observed_property_id for d in datastreams})))
-        features = session.scalars(select(FeatureOfInterest).where(
-            FeatureOfInterest.id.in_({d.feature_id for d in datastreams})))
-        sets = {
-            "Things": {t.id: _thing(t) for t in things},
-            "Locations": {location.id: _location(location) for location in locations},
-            "Datastreams": {d.id: _datastream(d) for d in datastreams},
-            "Sensors": {s.id: _sensor(s) for s in sensors},
-            "ObservedProperties": {p.id: _observed_property(p) for p in properties},
-            "FeaturesOfInterest": {f.id: _feature(f) for f in features},
-            "HistoricalLocations": {},
-        }
-    return Graph(sets, links)
-
-
-def _thing(thing: Thing) -> Entity:
-    return {"@iot.id": thing.id, "name": thing.name, "description": thing.description,
-            "properties": thing.properties}
-
-
-def _location(location: Location) -> Entity:
-    return {"@iot.id": location.id, "name": location.name, "description": location.description,
-            "encodingType": location.encoding_type, "location": location.location,
-            "properties": location.properties}
-
-
-def _datastream(datastream: Datastream) -> Entity:
-    span = None
-    if datastream.phenomenon_start and datastream.phenomenon_end:
-        span = f"{iso(datastream.phenomenon_start)}/{iso(datastream.phenomenon_end)}"
-    return {"@iot.id": datastream.id, "name": datastream.name,
-            "description": datastream.description,
-            "observationType": datastream.observation_type,
-            "unitOfMeasurement": datastream.unit_of_measurement, "observedArea": None,
-            "phenomenonTime": span, "resultTime": None, "properties": datastream.properties,
-            "_thing": datastream.thing_id, "_sensor": datastream.sensor_id,
-            "_property": datastream.observed_property_id, "_feature": datastream.feature_id}
-
-
-def _sensor(sensor: Sensor) -> Entity:
-    return {"@iot.id": sensor.id, "name": sensor.name, "description": sensor.description,
-            "encodingType": sensor.encoding_type, "metadata": sensor.sensor_metadata,
-            "properties": sensor.properties}
-
-
-def _observed_property(observed: ObservedProperty) -> Entity:
-    return {"@iot.id": observed.id, "name": observed.name, "definition": observed.definition,
-            "description": observed.description, "properties": observed.properties}
-
-
-def _feature(feature: FeatureOfInterest) -> Entity:
-    return {"@iot.id": feature.id, "name": feature.name, "description": feature.description,
-            "encodingType": feature.encoding_type, "feature": feature.feature,
-            "properties": feature.properties}
 
 
 # --- query options -------------------------------------------------------------------------
@@ -538,7 +435,7 @@ def service_root(root: str) -> Entity:
     }
 
 
-def _segments(path: str) -> list[tuple[str, int | None]]:
+def resource_segments(path: str) -> list[tuple[str, int | None]]:
     parsed = []
     for segment in path.strip("/").split("/"):
         match = SEGMENT.match(segment)
@@ -572,7 +469,7 @@ def _pick(request: Request, set_name: str, source: list[Entity] | ObservationSco
 
 def sta_get(request: Request) -> Entity | str:
     """Answer a GET on a resource path below the service root."""
-    segments = _segments(request.path.removeprefix(request.root))
+    segments = resource_segments(request.path.removeprefix(request.root))
     options = parse_options(request.params)
     name, identifier = segments[0]
     if name not in ENTITY_TYPES:

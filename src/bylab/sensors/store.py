@@ -18,6 +18,14 @@ is replaced atomically, which is the moment the compaction takes effect: readers
 files first and read the manifest after, so they see each observation exactly once, before,
 during and after a compaction. Day files of a month that is compacted already keep being
 written as usual (late observations) and are merged at the next compaction.
+
+Deleting observations writes tombstones: ``tombstones.json`` holds sorted, disjoint id ranges
+(``[low, high]``, both included), replaced atomically under the write lock. Every scan leaves
+out the rows they cover, so a deleted observation is gone from the next read on. Compactions
+leave the covered rows out of what they write; the month compaction also rewrites a closed
+month that has tombstones and no new day files, and then forgets that month's tombstones. Deleting a whole Datastream purges its rows from the files at once (so a
+reused datastream id starts empty), and storing an observation whose id has a tombstone (it
+is created again, or changed) first purges the old row from the files of its day.
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ import fcntl
 import json
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -54,6 +62,8 @@ INPUT_COLUMNS = ("datastream_id", "phenomenon_time", "result", "result_time", "f
 ROW_GROUP_SIZE = 128 * 1024
 WRITE_THREADS = 8
 MANIFEST = "manifest.json"
+TOMBSTONES = "tombstones.json"
+Ranges = list[tuple[int, int]]  # sorted, disjoint id ranges, both ends included
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,67 @@ def with_ids(batch: pa.Table) -> pa.Table:
     ids = pc.add(pc.shift_left(pc.cast(batch["datastream_id"], pa.int64()), ID_TIME_BITS), times)
     columns = [batch[name] for name in INPUT_COLUMNS]
     return pa.Table.from_arrays([ids, *columns], schema=OBSERVATION_SCHEMA)
+
+
+def datastream_range(datastream_id: int) -> tuple[int, int]:
+    """The ids every observation of a datastream can have."""
+    low = datastream_id << ID_TIME_BITS
+    return low, low + (1 << ID_TIME_BITS) - 1
+
+
+def merged_ranges(ranges: Iterable[tuple[int, int]]) -> Ranges:
+    """Ranges sorted, with overlapping and touching ones joined."""
+    merged: Ranges = []
+    for low, high in sorted(ranges):
+        if merged and low <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
+        else:
+            merged.append((low, high))
+    return merged
+
+
+def covered(ids: numpy.ndarray, ranges: Ranges) -> numpy.ndarray:
+    """Which ids fall in one of the (merged) ranges."""
+    if not ranges:
+        return numpy.zeros(len(ids), bool)
+    lows = numpy.array([low for low, _ in ranges], numpy.int64)
+    highs = numpy.array([high for _, high in ranges], numpy.int64)
+    position = numpy.searchsorted(lows, ids, side="right") - 1
+    inside = position >= 0
+    return inside & (ids <= highs[numpy.maximum(position, 0)])
+
+
+def _time_ms(identifier: int) -> int:
+    return identifier & ((1 << ID_TIME_BITS) - 1)
+
+
+def _range_days(low: int, high: int) -> tuple[date, date] | None:
+    """The first and last day a range's ids can fall on; None when it spans datastreams."""
+    if low >> ID_TIME_BITS != high >> ID_TIME_BITS:
+        return None
+    return (datetime.fromtimestamp(_time_ms(low) / 1000, UTC).date(),
+            datetime.fromtimestamp(_time_ms(high) / 1000, UTC).date())
+
+
+def _overlaps(low: int, high: int, first: date | None, last: date | None) -> bool:
+    days = _range_days(low, high)
+    if days is None:
+        return True
+    return not ((first and days[1] < first) or (last and days[0] > last))
+
+
+def _excluded_sql(ranges: Ranges) -> str:
+    """A WHERE condition true for the rows no tombstone covers. Deleted observations are
+    anti-joined by id (a hash join, cheap for thousands); the few wider ranges (a
+    datastream being purged) are compared."""
+    clauses = [f"id NOT BETWEEN {int(low)} AND {int(high)}" for low, high in ranges
+               if low != high]
+    singles = [int(low) for low, high in ranges if low == high]
+    if singles:
+        values = ", ".join(f"({identifier})" for identifier in singles)
+        clauses.append(f"id NOT IN (SELECT deleted_id FROM (VALUES {values}) "
+                       "AS deleted(deleted_id))")
+    return " AND ".join(clauses)
 
 
 class ObservationStore:
@@ -140,12 +211,52 @@ class ObservationStore:
         return manifests
 
     def scan(self, first: date | None = None, last: date | None = None) -> str | None:
-        """A FROM-clause expression over the observations of those days; None if there are none."""
+        """A FROM-clause expression over the observations of those days (deleted ones left
+        out); None if there are none."""
+        tombstones = [(low, high) for low, high in self.tombstones()
+                      if _overlaps(low, high, first, last)]
         files = self.files(first, last)
         if not files:
             return None
         paths = ", ".join(sql_string(path) for path in files)
-        return f"read_parquet([{paths}], hive_partitioning = false)"
+        stored = f"read_parquet([{paths}], hive_partitioning = false)"
+        if not tombstones:
+            return stored
+        return f"(SELECT * FROM {stored} WHERE {_excluded_sql(tombstones)}) AS observations"
+
+    def tombstones(self) -> Ranges:
+        """The id ranges of deleted observations not yet purged from the files."""
+        try:
+            written = json.loads((self.root / TOMBSTONES).read_text())
+        except FileNotFoundError:
+            return []
+        return [(int(low), int(high)) for low, high in written]
+
+    def _write_tombstones(self, ranges: Ranges) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        with self._tables.atomic_path(self.root / TOMBSTONES) as temporary:
+            temporary.write_text(json.dumps([list(item) for item in merged_ranges(ranges)]))
+        _fsync_directory(self.root)
+
+    def delete(self, ids: Iterable[int]) -> None:
+        """Delete observations by id: hidden from every read at once, purged from the files
+        when their month is compacted (or when one is stored again)."""
+        ranges = [(int(identifier), int(identifier)) for identifier in ids]
+        if not ranges:
+            return
+        with self._write_lock():
+            self._write_tombstones([*self.tombstones(), *ranges])
+
+    def delete_datastreams(self, datastream_ids: Iterable[int]) -> None:
+        """Delete every observation of these datastreams, from the files too: a datastream id
+        used again later starts with no observations."""
+        ranges = merged_ranges(datastream_range(int(item)) for item in datastream_ids)
+        if not ranges:
+            return
+        with self._write_lock():
+            self._write_tombstones([*self.tombstones(), *ranges])  # hidden from now on
+            self._purge(self._files_holding(ranges))
+            self._write_tombstones(_without(self.tombstones(), ranges))
 
     def append(self, batch: pa.Table) -> pa.Table:
         """Store the observations of ``batch`` not stored before (the first of duplicates
@@ -155,8 +266,34 @@ class ObservationStore:
             return rows
         with self._write_lock():
             new_rows = self._new_rows(rows)
+            self._revive(new_rows)
             self._write_days(new_rows)
         return new_rows
+
+    def replace(self, batch: pa.Table) -> None:
+        """Store changed observations in place of the stored ones with the same ids."""
+        rows = _sorted_for_writing(with_ids(batch))
+        if rows.num_rows == 0:
+            return
+        ids = [(int(item), int(item)) for item in rows["id"].to_pylist()]
+        with self._write_lock():
+            self._write_tombstones([*self.tombstones(), *ids])
+            self._revive(rows)
+            self._write_days(rows)
+
+    def _revive(self, new_rows: pa.Table) -> None:
+        """Observations stored again after they were deleted: purge the old rows from the
+        files of their days, then lift their tombstones."""
+        tombstones = self.tombstones()
+        ids = new_rows["id"].to_numpy()
+        revived = ids[covered(ids, tombstones)]
+        if not len(revived):
+            return
+        days = sorted({datetime.fromtimestamp(_time_ms(int(item)) / 1000, UTC).date()
+                       for item in revived})
+        files = [path for day in days for path in self.files(day, day)]
+        self._purge(sorted(set(files)))
+        self._write_tombstones(_without(tombstones, [(int(i), int(i)) for i in revived]))
 
     def _new_rows(self, rows: pa.Table) -> pa.Table:
         times = rows["phenomenon_time"]
@@ -197,6 +334,44 @@ class ObservationStore:
                            compression_level=1)
         _fsync_directory(folder)
 
+    def _files_holding(self, ranges: Ranges) -> list[str]:
+        """The stored files with a row in one of the ranges (by Parquet statistics)."""
+        files = self.files()
+        if not files:
+            return []
+        paths = ", ".join(sql_string(path) for path in files)
+        condition = " OR ".join(f"id BETWEEN {int(low)} AND {int(high)}" for low, high in ranges)
+        rows = self._tables.connection().execute(
+            f"SELECT DISTINCT filename FROM read_parquet([{paths}], hive_partitioning = false, "
+            f"filename = true) WHERE {condition}").fetchall()
+        return sorted(row[0] for row in rows)
+
+    def _purge(self, files: list[str]) -> None:
+        """Rewrite stored files without the rows the tombstones cover. A month file is
+        replaced through its manifest, as a compaction does."""
+        manifests = {str(self.root / manifest.file): (month, manifest)
+                     for month, manifest in self._manifests().items()}
+        for name in files:
+            path = Path(name)
+            if name in manifests:
+                month, manifest = manifests[name]
+                self._replace_month_file(month, manifest)
+                continue
+            self._merge([path], path.parent / f"part-{uuid.uuid4().hex}.parquet")
+            path.unlink()
+            _fsync_directory(path.parent)
+
+    def _replace_month_file(self, month: str, manifest: MonthManifest) -> None:
+        folder = self.root / f"month={month}"
+        old = self.root / manifest.file
+        target = folder / f"part-{uuid.uuid4().hex}.parquet"
+        self._merge([old], target, keep_empty=True)
+        written = {"file": str(target.relative_to(self.root)), "replaces": list(manifest.replaces)}
+        with self._tables.atomic_path(folder / MANIFEST) as temporary:
+            temporary.write_text(json.dumps(written))
+        _fsync_directory(folder)
+        old.unlink()
+
     def compact(self) -> int:
         """Merge each day's files into one; returns the number of days compacted."""
         compacted = 0
@@ -215,7 +390,9 @@ class ObservationStore:
 
     def compact_months(self, before: date | None = None) -> int:
         """Merge the day files of every month before ``before`` (default: the current month,
-        UTC) into one file per month; returns the number of months compacted."""
+        UTC) into one file per month, leaving deleted observations out; a compacted month
+        with deleted observations and no new day files is rewritten without them. Returns
+        the number of months compacted."""
         limit = (before or datetime.now(UTC).date()).isoformat()[:7]
         with self._write_lock():
             self._remove_replaced()
@@ -228,14 +405,37 @@ class ObservationStore:
             work = [(month, parts, previous.get(month)) for month, parts in days.items() if parts]
             with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
                 list(pool.map(lambda item: self._compact_month(*item), work))
-        return len(work)
+            purged = [month for month in sorted(self._tombstoned_months() & set(previous))
+                      if month < limit and month not in days]
+            for month in purged:
+                self._replace_month_file(month, previous[month])
+            self._drop_spent_tombstones({month for month, _, _ in work} | set(purged))
+        return len(work) + len(purged)
+
+    def _tombstoned_months(self) -> set[str]:
+        """The months the tombstones of single observations fall in."""
+        months = set()
+        for low, high in self.tombstones():
+            days = _range_days(low, high)
+            if days is not None:
+                months.update({days[0].isoformat()[:7], days[1].isoformat()[:7]})
+        return months
+
+    def _drop_spent_tombstones(self, rewritten_months: set[str]) -> None:
+        """Forget the tombstones of months whose every file was just rewritten without the
+        rows they cover: no file holds those rows any more."""
+        tombstones = self.tombstones()
+        kept = [(low, high) for low, high in tombstones
+                if not _within(low, high, rewritten_months)]
+        if kept != tombstones:
+            self._write_tombstones(kept)
 
     def _compact_month(self, month: str, parts: list[Path], previous: MonthManifest | None
                        ) -> None:
         folder = self.root / f"month={month}"
         inputs = [*parts, self.root / previous.file] if previous else parts
         target = folder / f"part-{uuid.uuid4().hex}.parquet"
-        self._merge(inputs, target)
+        self._merge(inputs, target, keep_empty=True)
         manifest = {"file": str(target.relative_to(self.root)),
                     "replaces": [str(part.relative_to(self.root)) for part in parts]}
         with self._tables.atomic_path(folder / MANIFEST) as temporary:
@@ -253,11 +453,48 @@ class ObservationStore:
                 (self.root / name).unlink(missing_ok=True)
                 _remove_if_empty((self.root / name).parent)
 
-    def _merge(self, inputs: list[Path], target: Path) -> None:
-        merged = pq.read_table(inputs, schema=OBSERVATION_SCHEMA).sort_by(
+    def _merge(self, inputs: list[Path], target: Path, keep_empty: bool = False) -> bool:
+        """Write the rows of ``inputs`` no tombstone covers to ``target``, sorted; returns
+        whether it was written (not when no row is left, unless ``keep_empty``)."""
+        merged = pq.read_table(inputs, schema=OBSERVATION_SCHEMA)
+        tombstones = self.tombstones()
+        if tombstones:
+            merged = merged.filter(pa.array(~covered(merged["id"].to_numpy(), tombstones)))
+        if merged.num_rows == 0 and not keep_empty:
+            return False
+        merged = merged.sort_by(
             [("datastream_id", "ascending"), ("phenomenon_time", "ascending")])
         with self._tables.atomic_path(target) as temporary:
             pq.write_table(merged, temporary, row_group_size=ROW_GROUP_SIZE, compression="zstd")
+        return True
+
+
+def _without(ranges: Ranges, removed: Ranges) -> Ranges:
+    """``ranges`` (merged) minus every id of ``removed``, in one sweep over both."""
+    remaining: Ranges = []
+    cuts = merged_ranges(removed)
+    position = 0
+    for low, high in ranges:
+        while position < len(cuts) and cuts[position][1] < low:
+            position += 1
+        start, cut = low, position
+        while cut < len(cuts) and cuts[cut][0] <= high:
+            if cuts[cut][0] > start:
+                remaining.append((start, cuts[cut][0] - 1))
+            start = max(start, cuts[cut][1] + 1)
+            cut += 1
+        if start <= high:
+            remaining.append((start, high))
+    return remaining
+
+
+def _within(low: int, high: int, months: set[str]) -> bool:
+    """Whether a range's ids all fall in one of ``months``."""
+    days = _range_days(low, high)
+    if days is None:
+        return False
+    month = days[0].isoformat()[:7]
+    return month == days[1].isoformat()[:7] and month in months
 
 
 def _days(rows: pa.Table) -> pa.Array:

@@ -1,0 +1,135 @@
+"""Reading SensorThings request bodies: property checks shared by create and update.
+
+Every problem is an ``InvalidInput`` naming the field, as the Create-Update-Delete class asks
+(a missing mandatory property or a link to an unknown entity is a 400)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bylab.errors import InvalidInput
+
+Document = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Writable:
+    """What a POST or PATCH of one entity set may carry."""
+
+    mandatory: tuple[str, ...]  # properties a POST must give
+    optional: tuple[str, ...]
+    links: tuple[str, ...]  # navigation properties accepted inline or as {"@iot.id": n}
+
+
+WRITABLE = {
+    "Things": Writable(("name", "description"), ("properties",), ("Locations", "Datastreams")),
+    "Locations": Writable(("name", "description", "encodingType", "location"), ("properties",),
+                          ("Things",)),
+    "Sensors": Writable(("name", "description", "encodingType", "metadata"), ("properties",),
+                        ("Datastreams",)),
+    "ObservedProperties": Writable(("name", "definition", "description"), ("properties",),
+                                   ("Datastreams",)),
+    "Datastreams": Writable(("name", "description", "unitOfMeasurement", "observationType"),
+                            ("properties", "observedArea", "phenomenonTime", "resultTime"),
+                            ("Thing", "Sensor", "ObservedProperty", "Observations")),
+    "Observations": Writable(("result",), ("phenomenonTime", "resultTime"),
+                             ("Datastream", "FeatureOfInterest")),
+    "FeaturesOfInterest": Writable(("name", "description", "encodingType", "feature"),
+                                   ("properties",), ("Observations",)),
+}
+# Read-only or computed: accepted in a body (clients send back what they read) but not kept.
+IGNORED = {"@iot.id", "@iot.selfLink", "id"}
+TEXT_LIMITS = {"name": 200, "encodingType": 100, "definition": 500, "observationType": 200}
+
+
+def check_document(set_name: str, document: Any, *, creating: bool) -> Document:
+    """The body as a dict whose keys the entity set knows; on create, with every mandatory
+    property."""
+    writable = WRITABLE.get(set_name)
+    if writable is None:
+        raise InvalidInput(f"{set_name} cannot be created or changed here", field=set_name)
+    if not isinstance(document, dict):
+        raise InvalidInput(f"a {set_name} entity is a JSON object", field=set_name)
+    known = {*writable.mandatory, *writable.optional, *writable.links}
+    for name in document:
+        if name not in known and name not in IGNORED and "@iot." not in name:
+            raise InvalidInput(f"{set_name} have no property '{name}' that can be written",
+                               field=name)
+    if creating:
+        for name in writable.mandatory:
+            if document.get(name) is None:
+                raise InvalidInput(f"'{name}' is mandatory for {set_name}", field=name)
+    return document
+
+
+def text(document: Document, name: str, default: str = "") -> str:
+    value = document.get(name, default)
+    if value is None:
+        value = default
+    if not isinstance(value, str):
+        raise InvalidInput(f"'{name}' must be a string", field=name)
+    limit = TEXT_LIMITS.get(name)
+    if limit and len(value) > limit:
+        raise InvalidInput(f"'{name}' is longer than {limit} characters", field=name)
+    return value
+
+
+def json_object(document: Document, name: str) -> dict[str, Any]:
+    value = document.get(name)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidInput(f"'{name}' must be a JSON object", field=name)
+    return value
+
+
+def link_id(value: Any, field: str) -> int | None:
+    """The id of ``{"@iot.id": n}``; None for an entity given inline."""
+    if not isinstance(value, dict):
+        raise InvalidInput(f"'{field}' must be an entity or {{\"@iot.id\": …}}", field=field)
+    identifier = value.get("@iot.id")
+    if identifier is None:
+        return None
+    if isinstance(identifier, str) and identifier.isdigit():
+        identifier = int(identifier)
+    if not isinstance(identifier, int) or isinstance(identifier, bool):
+        raise InvalidInput(f"'{field}' has an @iot.id that is not a whole number", field=field)
+    return identifier
+
+
+def entity_list(document: Document, name: str) -> list[Any]:
+    value = document.get(name) or []
+    if not isinstance(value, list):
+        raise InvalidInput(f"'{name}' must be a list of entities", field=name)
+    return value
+
+
+def result_value(document: Document) -> float:
+    """bylab stores numeric results."""
+    value = document.get("result")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidInput(f"result must be a finite number, got {str(value)[:40]!r}",
+                           field="result")
+    return float(value)
+
+
+def instant(document: Document, name: str, default: datetime | None = None
+            ) -> datetime | None:
+    """A time instant (an interval is not stored: bylab keeps instants)."""
+    value = document.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, str) or "/" in value:
+        raise InvalidInput(f"'{name}' must be an ISO 8601 instant with a time zone",
+                           field=name)
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"'{name}' is not an ISO 8601 time: {value[:40]!r}",
+                           field=name) from None
+    if moment.tzinfo is None:
+        raise InvalidInput(f"'{name}' needs a time zone (e.g. Z)", field=name)
+    return moment.astimezone(UTC)
