@@ -197,6 +197,26 @@ def test_a_table_cell_replays_with_a_corrected_value_and_its_provenance(
         "; 1 earlier correction(s) kept")
 
 
+def test_a_scheduled_run_keeps_a_corrected_cell_until_the_office_has_a_value(
+        ctx: Context, recorded_server: RecordedServer) -> None:
+    recorded_server.serve(TABLE_PATH, tab638_years([10, "n/a", 12]))
+    _table_source(ctx, recorded_server)
+    run = source_run(ctx, "tab638")
+    [missing] = dead_letters(ctx, run.id)
+    dead_letters_replay(ctx, run.id, missing.id, "11", "SCB, e-mail of 2026-11-20")
+
+    recorded_server.serve(TABLE_PATH, tab638_years([10, "n/a", 12, 13]))  # a new year
+    later = source_run(ctx, "tab638")
+    assert (later.status, later.rows_stored, later.rows_rejected) == (RunStatus.STORED, 4, 0)
+    assert [(row["value"], row["status"]) for row in _stored_rows(ctx, "population-tab638")] \
+        == [(10, None), (11, CORRECTED_STATUS), (12, None), (13, None)]
+
+    recorded_server.serve(TABLE_PATH, tab638_years([10, 11.2, 12, 13]))  # the office's figure
+    source_run(ctx, "tab638")
+    assert [(row["value"], row["status"]) for row in _stored_rows(ctx, "population-tab638")] \
+        == [(10, None), (11.2, None), (12, None), (13, None)]
+
+
 def test_the_source_visibility_follows_on_every_run(ctx: Context,
                                                     recorded_server: RecordedServer) -> None:
     recorded_server.serve(TABLE_PATH, tab638_years([10, 11]))

@@ -19,6 +19,7 @@ from typing import Any
 import pyarrow as pa
 from sqlalchemy import select
 
+from bylab.catalog.ingest import ProgressCallback
 from bylab.catalog.models import Visibility
 from bylab.connectors.harvest import (
     HarvestReport,
@@ -124,7 +125,8 @@ def cell_correct(ctx: Context, source: HarvestSource, letter: HarvestDeadLetter,
 
 
 def table_harvest(ctx: Context, source: HarvestSource, correction: CellCorrection | None = None,
-                  location: str = "") -> tuple[HarvestReport, str]:
+                  location: str = "", progress: ProgressCallback | None = None
+                  ) -> tuple[HarvestReport, str]:
     """Harvest the source's table again with ``correction`` (at ``location``) and the
     source's earlier corrections whose cells the table still rejects; returns the report and
     the version's change note. A replay without a new value harvests this way too, so that
@@ -143,7 +145,7 @@ def table_harvest(ctx: Context, source: HarvestSource, correction: CellCorrectio
                            organisation=source.organisation_id, title=source.title or None,
                            visibility=Visibility(source.visibility),
                            licence_id=source.licence_id)
-    report = harvest_parsed(ctx, corrected, target, country, source_label,
+    report = harvest_parsed(ctx, corrected, target, country, source_label, progress,
                             expected_variables=source.known_variables, change_note=change_note)
     _keep_visibility(ctx, source)
     return report, change_note

@@ -31,9 +31,7 @@ from bylab.connectors.ckan_harvest import CkanHarvest, harvest_ckan
 from bylab.connectors.harvest import (
     HarvestReport,
     HarvestTarget,
-    country_for_url,
     harvest_parsed,
-    harvest_pxweb,
     parse_saved_file,
 )
 from bylab.connectors.jsonstat import ParsedTable
@@ -45,7 +43,6 @@ from bylab.connectors.models import (
     SourceKind,
 )
 from bylab.connectors.pxweb import (
-    PxWebSource,
     ResponseFormat,
     network_errors,
     selections_from_query,
@@ -362,21 +359,9 @@ def _execute(ctx: Context, source: HarvestSource, progress: Progress | None) -> 
         return _run_ckan(ctx, source, progress)
     if source.kind == SourceKind.STA:
         return _run_sta(ctx, source, progress)
-    target = HarvestTarget(dataset_name=source.dataset_name,
-                           organisation=source.organisation_id, title=source.title or None,
-                           visibility=Visibility(source.visibility),
-                           licence_id=source.licence_id)
-    _check_dataset_owner(ctx, source)
-    country = source.country or country_for_url(source.url)
-    if source.kind == SourceKind.PXWEB:
-        pxweb = PxWebSource(base_url=source.url, table=source.table_ref,
-                            selections=selections_from_query(source.query, "query"),
-                            response_format=_response_format(source.query), country=country)
-        report = harvest_pxweb(ctx, pxweb, target, progress,
-                               expected_variables=source.known_variables)
-    else:
-        report = _harvest_document(ctx, source, target, country, progress)
-    _keep_visibility(ctx, source)
+    # a table is harvested through its corrections, so a run keeps the cells users corrected
+    from bylab.connectors.cell_correction import table_harvest  # it builds on this module
+    report, _ = table_harvest(ctx, source, progress=progress)
     return _table_outcome(report)
 
 
