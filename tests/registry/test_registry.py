@@ -121,9 +121,10 @@ def twin_records(embedded: Bylab, molde: Organisation) -> Context:
 def test_norwegian_query_finds_twin_records_through_the_taxonomy(twin_records: Context) -> None:
     hits = registry_search(twin_records, "digital tvilling", lang="nb")
     assert [hit.name for hit in hits] == ["test-twin", "test-swedish"]
-    assert hits[0].reason == "taxonomy: 'digital tvilling' ↔ 'digital twin'"
+    assert hits[0].reasons[0].text == "taxonomy: 'digital tvilling' ↔ 'digital twin'"
     assert hits[0].score > hits[1].score
-    assert hits[1].reason == "taxonomy: 'digital tvilling' ↔ 'digital tvilling' (sv, in text)"
+    assert hits[1].reasons[0].text == (  # then, with embeddings on, their similarity
+        "taxonomy: 'digital tvilling' ↔ 'digital tvilling' (sv, in text)")
     polish = registry_search(twin_records, "cyfrowy blizniak", lang="pl")  # accents left out
     assert polish[0].name == "test-twin"
     assert polish[0].title == "Model portu"

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from bylab.auth.models import Organisation
 from bylab.core import Context
 from bylab.registry.models import Challenge, Project, Solution
+from bylab.registry.reasons import Reason
 from bylab.registry.search import registry_search
 
 FACETS = ("type", "domain", "technology", "stage", "place", "actor_kind", "kpi")
@@ -25,6 +26,7 @@ class Item:
     values: dict[str, tuple[str, ...]]  # facet -> this record's values
     score: float | None = None
     reason: str = ""
+    reasons: tuple[Reason, ...] = ()  # why a search found it
 
 
 @dataclass
@@ -66,7 +68,8 @@ def registry_browse(ctx: Context, text: str = "", lang: str | None = None,
     items = _all_items(ctx)
     if text.strip():
         hits = registry_search(ctx, text, lang, limit=len(items) or 1)
-        found = [replace(items[hit.id], score=hit.score, reason=hit.reason) for hit in hits]
+        found = [replace(items[hit.id], score=hit.score, reason=hit.reason, reasons=hit.reasons)
+                 for hit in hits]
     else:
         found = list(items.values())
     chosen = {facet: value for facet, value in (chosen or {}).items() if value}

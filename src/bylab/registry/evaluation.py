@@ -5,7 +5,10 @@ recall per language pair (query language → record language).
   at most five (a query with seven relevant records scores 1.0 when five are on top);
 - reciprocal rank: 1 / the rank of the first relevant hit (0 when none is found);
 - per language pair: of the relevant records in language R for queries in language Q, the
-  share found among the first max(5, number relevant) hits."""
+  share found among the first max(5, number relevant) hits.
+
+``evaluate_methods`` scores the same queries once per search method (lexical and taxonomy
+alone, embeddings alone, both fused), for the benchmark to print side by side."""
 
 from __future__ import annotations
 
@@ -38,6 +41,9 @@ class QualityReport:
         return [f"queries {self.queries}  recall@5 {self.recall_at_5:.3f}  MRR {self.mrr:.3f}",
                 f"recall by language pair: {pairs}"]
 
+    def summary(self) -> str:
+        return f"recall@5 {self.recall_at_5:.3f}  MRR {self.mrr:.3f}"
+
 
 def evaluate(search: Callable[[LabelledQuery], Sequence[str]], queries: Sequence[LabelledQuery],
              record_lang: dict[str, str]) -> QualityReport:
@@ -62,3 +68,22 @@ def evaluate(search: Callable[[LabelledQuery], Sequence[str]], queries: Sequence
                          len(queries),
                          {pair: round(mean(found), 2) for pair, found in found_by_pair.items()},
                          misses)
+
+
+def evaluate_methods(search: Callable[[LabelledQuery, str], Sequence[str]],
+                     queries: Sequence[LabelledQuery], record_lang: dict[str, str],
+                     methods: Sequence[str]) -> dict[str, QualityReport]:
+    """``evaluate`` once per method; ``search`` takes the query and the method's name."""
+    return {method: evaluate(lambda query, chosen=method: search(query, chosen), queries,
+                             record_lang) for method in methods}
+
+
+def pair_table(reports: dict[str, QualityReport]) -> list[str]:
+    """Recall per language pair, one row per pair and one column per method."""
+    methods = list(reports)
+    pairs = sorted({pair for report in reports.values() for pair in report.by_pair})
+    rows = ["pair    " + "".join(f"{method:>11}" for method in methods)]
+    for pair in pairs:
+        rows.append(f"{pair:8}" + "".join(
+            f"{reports[method].by_pair.get(pair, 0.0):>11.2f}" for method in methods))
+    return rows

@@ -7,6 +7,9 @@ of its text: each word stemmed by the Snowball stemmer of each of the record's l
 their words, which a query word matches as a prefix). A vocabulary of every stem lets search
 correct a query word that matches nothing (typo tolerance).
 
+It also marks each record's sentence embedding pending when its text changed
+(``bylab.registry.embeddings``; embedded at the next search that uses them).
+
 A database whose records predate the index (migration 0009) fills it at its first search
 (``ensure_index``); after a change to ``taxonomy.yaml``, run ``bylab registry reindex``."""
 
@@ -22,6 +25,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bylab.core import Context
+from bylab.registry.embeddings import (
+    embed_pending,
+    embedding_status,
+    vector_row_update,
+    vector_rows_sync,
+)
 from bylab.registry.models import (
     Challenge,
     Project,
@@ -111,25 +120,34 @@ def store_index_rows(session: Session, terms: list[dict[str, object]],
 
 
 def index_record(session: Session, record_type: str,
-                 record: Project | Challenge | Solution) -> None:
-    """(Re)index one record, in the transaction that writes it."""
+                 record: Project | Challenge | Solution, remove: bool = False) -> None:
+    """(Re)index one record, in the transaction that writes it; ``remove``: take it out of
+    the index (it is being deleted)."""
     session.flush()
     for model in (SearchTerm, SearchWord):
         session.execute(delete(model).where(model.record_id == record.id))
-    store_index_rows(session, term_rows(record_type, record), word_rows(record_type, record))
+    vector_row_update(session, record_type, record, remove)
+    if not remove:
+        store_index_rows(session, term_rows(record_type, record),
+                         word_rows(record_type, record))
 
 
 def reindex(ctx: Context) -> int:
-    """Rebuild the whole index from the records; how many records it holds."""
+    """Rebuild the whole index from the records, embedding every new or changed text when
+    embeddings are on; how many records it holds."""
     count = 0
     with ctx.db.session() as session:
         for model in (SearchTerm, SearchWord, SearchVocabulary):
             session.execute(delete(model))
-        for record_type, model in MODEL_BY_TYPE.items():
-            for record in session.scalars(select(model)):
-                store_index_rows(session, term_rows(record_type, record),
-                                 word_rows(record_type, record))
-                count += 1
+        records = [(record_type, record) for record_type, model in MODEL_BY_TYPE.items()
+                   for record in session.scalars(select(model))]
+        for record_type, record in records:
+            store_index_rows(session, term_rows(record_type, record),
+                             word_rows(record_type, record))
+            count += 1
+        vector_rows_sync(session, records)
+        if embedding_status(ctx).active:
+            embed_pending(session)
     return count
 
 

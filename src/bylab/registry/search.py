@@ -7,7 +7,16 @@ for the query's own words found in its text (stemmed in the query's language; a 
 may be the start of a text word): the share of the words no taxonomy term explains, counted
 when all of them are found, or at least half when no taxonomy term matched. A query word
 that matches nothing is corrected to the nearest known word (one edit, two for words of
-eight letters or more). Each hit says why it was found."""
+eight letters or more).
+
+With the embedding channel on (``bylab.registry.embeddings``), the query's sentence embedding
+is compared with every record's (cosine similarity). Fusion is a weighted sum: a similarity
+that reaches ``MIN_SIMILARITY`` adds ``EMBEDDING_WEIGHT`` times itself to the score of a
+lexical candidate, and brings in the records nearest the query with that alone.
+Lexical scores step by 0.5 to 2.0 and similarities stay below about 0.6, so a record found by
+taxonomy or text keeps its lead, similarity breaks ties among them, and records in another
+language that share no term or word with the query come after. Each hit says why it was
+found, and by which method."""
 
 from __future__ import annotations
 
@@ -23,8 +32,10 @@ from sqlalchemy.orm import Session
 
 from bylab.core import Context
 from bylab.errors import InvalidInput
+from bylab.registry.embeddings import VectorIndex, query_vector, vector_index
 from bylab.registry.index import MODEL_BY_TYPE, STEMMER_NAMES, ensure_index, stems
 from bylab.registry.models import SearchTerm, SearchVocabulary, SearchWord
+from bylab.registry.reasons import Reason, embedding_reason, joined
 from bylab.registry.taxonomy import (
     LANGUAGES,
     TermMatch,
@@ -36,6 +47,8 @@ from bylab.registry.taxonomy import (
 )
 
 RecordType = Literal["project", "challenge", "solution"]
+# "fused": both channels (the default); the others one each, to measure them apart.
+SearchMethod = Literal["fused", "lexical", "embedding"]
 ALL_WORDS_SCORE = 1.0
 MIN_PREFIX = 3  # shorter query words must match a whole word
 MIN_TYPO_WORD = 4
@@ -43,6 +56,14 @@ LONG_WORD = 8  # from this length two edits count as a typo
 TERM_BATCH = 256
 MAX_TERM_BATCHES = 8
 MAX_HOLDERS = 5_000
+# Chosen on tests/data/registry/search_eval.yaml (bench/registry_search.py prints each
+# method): USE-m v3 was not trained on Norwegian or Swedish, and unrelated records there reach
+# 0.4. At 0.25 the cross-lingual queries gain most (recall@5 0.43 → 0.57) and the main set
+# keeps its figures; at 0.35 fewer stray records come in but that gain halves; below 0.25
+# near-zero similarities start reordering lexical ties. The weight changes no ranking in the
+# set between 0.25 and 2 (lexical scores step by 0.5).
+MIN_SIMILARITY = 0.25
+EMBEDDING_WEIGHT = 1.0
 # Function words of en, nb, sv and pl (folded): they say nothing about what a record is about.
 STOP_WORDS = frozenset("""
 a an and the of in on for to with by at or is are
@@ -59,7 +80,20 @@ class SearchHit:
     name: str
     title: str
     score: float
-    reason: str
+    reason: str  # the reasons in English
+    reasons: tuple[Reason, ...] = ()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A record on its way to a hit: its score so far, whether its text counted, and its
+    similarity to the query when embeddings count for it."""
+
+    id: str
+    type: str
+    score: float
+    text: bool
+    similarity: float | None = None
 
 
 def _upper(prefix: str) -> str:
@@ -313,9 +347,9 @@ def _with_text(session: Session, keys: list[str], by_terms: list[tuple[str, str,
 
 
 def _term_reasons(session: Session, matches: list[TermMatch],
-                  record_ids: list[str]) -> dict[str, list[str]]:
+                  record_ids: list[str]) -> dict[str, list[Reason]]:
     by_key = {match.term.key: match for match in matches}
-    reasons: dict[str, list[str]] = defaultdict(list)
+    reasons: dict[str, list[Reason]] = defaultdict(list)
     if not by_key or not record_ids:
         return reasons
     for record_id, key, phrase, lang, tagged in session.execute(
@@ -323,8 +357,10 @@ def _term_reasons(session: Session, matches: list[TermMatch],
                    SearchTerm.lang, SearchTerm.tagged)
             .where(SearchTerm.record_id.in_(record_ids), SearchTerm.term_key.in_(by_key))
             .order_by(SearchTerm.term_key)):
-        where = "" if tagged else f" ({lang}, in text)"
-        reasons[record_id].append(f"taxonomy: '{by_key[key].phrase}' ↔ '{phrase}'{where}")
+        params = {"query_phrase": by_key[key].phrase, "record_phrase": phrase}
+        reasons[record_id].append(
+            Reason("taxonomy", "taxonomy", params) if tagged
+            else Reason("taxonomy", "taxonomy_in_text", {**params, "lang": lang}))
     return reasons
 
 
@@ -335,48 +371,85 @@ def _title(texts: dict[str, str], lang: str | None) -> str:
     return next(iter(texts.values()), "")
 
 
-def _hits(session: Session, ranked: list[tuple[str, str, float, bool]],
-          reasons: dict[str, list[str]], lang: str | None, note: list[str]) -> list[SearchHit]:
+def _hits(session: Session, ranked: list[Candidate], reasons: dict[str, list[Reason]],
+          lang: str | None, note: list[Reason]) -> list[SearchHit]:
     """The ranked records with names, titles (in ``lang`` where they have it) and reasons."""
     hits = []
     for type_name, model in MODEL_BY_TYPE.items():
-        wanted = {record_id: (score, text) for record_id, kind, score, text in ranked
-                  if kind == type_name}
+        wanted = {candidate.id: candidate for candidate in ranked if candidate.type == type_name}
         if not wanted:
             continue
         for record_id, name, title in session.execute(
                 select(model.id, model.name, model.title).where(model.id.in_(wanted))):
-            score, text = wanted[record_id]
-            why = [*reasons.get(record_id, []), *(["text"] if text else []), *note]
+            candidate = wanted[record_id]
+            why = [*reasons.get(record_id, []), *_method_reasons(candidate), *note]
             hits.append(SearchHit(type_name, record_id, name,
                                   _title(title, lang if lang in title else None),
-                                  round(score, 3), "; ".join(why)))
+                                  round(candidate.score, 3), joined(why), tuple(why)))
     hits.sort(key=lambda hit: (-hit.score, hit.title))
     return hits
 
 
+def _method_reasons(candidate: Candidate) -> list[Reason]:
+    found = [Reason("text", "text")] if candidate.text else []
+    if candidate.similarity is not None:
+        found.append(embedding_reason(candidate.similarity))
+    return found
+
+
+def _fused(lexical: list[tuple[str, str, float, bool]], vectors: VectorIndex | None,
+           text: str, type: str | None, limit: int, admit: float) -> list[Candidate]:
+    """The lexical candidates, and with embeddings on the records nearest the query whose
+    similarity reaches ``admit``, scored as the module's description says; best first."""
+    candidates = {record_id: Candidate(record_id, kind, score, found_in_text)
+                  for record_id, kind, score, found_in_text in lexical}
+    if vectors is not None:
+        query = query_vector(text)
+        nearest = {record_id: (kind, similarity) for record_id, kind, similarity
+                   in vectors.nearest(query, limit, type) if similarity >= admit}
+        similar = {**vectors.similarities(query, candidates),
+                   **{record_id: similarity for record_id, (_kind, similarity) in nearest.items()}}
+        for record_id, similarity in similar.items():
+            held = candidates.get(record_id) or Candidate(record_id, nearest[record_id][0],
+                                                          0.0, False)
+            if similarity >= admit:
+                candidates[record_id] = Candidate(
+                    record_id, held.type, held.score + EMBEDDING_WEIGHT * similarity,
+                    held.text, similarity)
+    # Stable: at equal scores the lexical order (score, then id) and then the nearest first.
+    return sorted(candidates.values(), key=lambda candidate: -candidate.score)[:limit]
+
+
 def registry_search(ctx: Context, text: str, lang: str | None = None,
-                    type: RecordType | None = None, limit: int = 50) -> list[SearchHit]:
+                    type: RecordType | None = None, limit: int = 50,
+                    method: SearchMethod = "fused") -> list[SearchHit]:
     """Projects, challenges and solutions matching ``text``, best first, each with its score
-    and the reason it matched ("taxonomy: 'vann' ↔ 'water'", "text", and "typo: 'x' → 'y'"
-    when a word was corrected). Accents do not matter; a query in one language finds records
-    in another through shared taxonomy terms. ``lang`` is the query's language (its taxonomy
-    phrases and stemmer are tried first, and titles are given in it where they exist);
-    ``type`` limits the search to one kind of record."""
+    and the reasons it matched ("taxonomy: 'vann' ↔ 'water'", "text", "embedding similarity
+    0.52 (USE multilingual v3)", and "typo: 'x' → 'y'" when a word was corrected). Accents do
+    not matter; a query in one language finds records in another through shared taxonomy
+    terms, and with embeddings on through meaning. ``lang`` is the query's language (its
+    taxonomy phrases and stemmer are tried first, and titles are given in it where they
+    exist); ``type`` limits the search to one kind of record; ``method`` leaves out one
+    channel (for evaluation; "embedding" finds nothing while embeddings are off)."""
     query_words = [word for word in words_of(text) if len(word) >= 2]
     if not query_words:
         raise InvalidInput("give some words to search for", field="q")
     if type is not None and type not in MODEL_BY_TYPE:
         raise InvalidInput(f"type must be one of {', '.join(MODEL_BY_TYPE)}", field="type")
     ensure_index(ctx)
+    vectors = vector_index(ctx) if method != "lexical" else None
+    typed = text
     with ctx.db.session() as session:
-        corrections = _corrected(session, query_words, lang)
+        corrections = _corrected(session, query_words, lang) if method != "embedding" else {}
         if corrections:
             query_words = [corrections.get(word, word) for word in query_words]
             text = " ".join(query_words)
-        matches = terms_in(text, lang)
-        ranked = _ranked(session, matches, _words_left(query_words, matches), lang, type,
-                         limit)
-        reasons = _term_reasons(session, matches, [record_id for record_id, *_ in ranked])
-        note = [f"typo: '{wrong}' → '{right}'" for wrong, right in corrections.items()]
+        matches = terms_in(text, lang) if method != "embedding" else []
+        lexical = [] if method == "embedding" else _ranked(
+            session, matches, _words_left(query_words, matches), lang, type, limit)
+        admit = MIN_SIMILARITY if method == "fused" else -1.0  # alone: rank them all
+        ranked = _fused(lexical, vectors, typed, type, limit, admit)
+        reasons = _term_reasons(session, matches, [candidate.id for candidate in ranked])
+        note = [Reason("typo", "typo", {"wrong": wrong, "right": right})
+                for wrong, right in corrections.items()]
         return _hits(session, ranked, reasons, lang, note)
