@@ -77,8 +77,9 @@ def counts_read(path: Path, edge_ids: set[str], filename: str | None = None) -> 
 def _counts_of(reader: csv.DictReader[str], filename: str, edge_ids: set[str]) -> list[Count]:
     missing = [column for column in COUNT_COLUMNS if column not in (reader.fieldnames or [])]
     if missing:
-        raise InvalidInput(f"missing column(s) {', '.join(missing)}; the columns are "
-                           f"{', '.join(COUNT_COLUMNS)}", file=filename, field=missing[0])
+        raise InvalidInput("missing column(s) {missing}; the columns are {columns}",
+                           file=filename, field=missing[0], missing=", ".join(missing),
+                           columns=", ".join(COUNT_COLUMNS))
     return [_count_of(record, line, filename, edge_ids)
             for line, record in enumerate(reader, start=2)]
 
@@ -86,12 +87,13 @@ def _counts_of(reader: csv.DictReader[str], filename: str, edge_ids: set[str]) -
 def _count_of(record: dict[str, str], line: int, filename: str, edge_ids: set[str]) -> Count:
     edge_id = (record["edge_id"] or "").strip()
     if edge_id not in edge_ids:
-        raise InvalidInput(f"edge '{edge_id}' is not in the network", file=filename, row=line,
-                           field="edge_id")
+        raise InvalidInput("edge '{edge}' is not in the network", file=filename, row=line,
+                           field="edge_id", edge=edge_id)
     hour = _integer(record["hour"], filename, line, "hour")
     vehicles = _integer(record["count"], filename, line, "count")
     if not 0 <= hour <= 23:
-        raise InvalidInput(f"hour {hour} is not 0-23", file=filename, row=line, field="hour")
+        raise InvalidInput("hour {hour} is not 0-23", file=filename, row=line, field="hour",
+                           hour=hour)
     if vehicles < 0:
         raise InvalidInput("a count cannot be negative", file=filename, row=line, field="count")
     return Count(edge_id, hour, vehicles)
@@ -101,8 +103,8 @@ def _integer(text: str | None, filename: str, line: int, field: str) -> int:
     try:
         return int((text or "").strip())
     except ValueError:
-        raise InvalidInput(f"'{text}' is not a whole number", file=filename, row=line,
-                           field=field) from None
+        raise InvalidInput("'{text}' is not a whole number", file=filename, row=line,
+                           field=field, text=text) from None
 
 
 def _check_unique(counts: list[Count], filename: str) -> None:
@@ -110,8 +112,9 @@ def _check_unique(counts: list[Count], filename: str) -> None:
     for line, count in enumerate(counts, start=2):
         key = (count.edge_id, count.hour)
         if key in seen:
-            raise InvalidInput(f"a second count for edge '{count.edge_id}' at hour "
-                               f"{count.hour}", file=filename, row=line, field="edge_id")
+            raise InvalidInput("a second count for edge '{edge}' at hour {hour}", file=filename,
+                               row=line, field="edge_id", edge=count.edge_id,
+                               hour=count.hour)
         seen.add(key)
 
 

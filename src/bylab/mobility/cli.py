@@ -179,7 +179,7 @@ def _counts_source(ctx: Context, counts: Path | None, sensors: list[str], day: d
 def _key_and_edge(option: str) -> tuple[str, str]:
     key, separator, edge = option.rpartition("=")
     if not separator or not key or not edge:
-        raise InvalidInput(f"'{option}' is not KEY=EDGE_ID", field="sensor")
+        raise InvalidInput("'{option}' is not KEY=EDGE_ID", field="sensor", option=option)
     return key, edge
 
 

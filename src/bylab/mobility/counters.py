@@ -38,7 +38,8 @@ def counts_from_sensors(ctx: Context, edge_by_datastream: dict[str, str], day: d
         f"({', '.join('?' * len(ids))}) AND phenomenon_time >= ? AND phenomenon_time < ?",
         [*ids.values(), start, end]).fetchall()
     if not rows:
-        raise InvalidInput(f"the datastreams have no observations on {day}", field="day")
+        raise InvalidInput("the datastreams have no observations on {day}", field="day",
+                           day=day)
     key_of = {datastream_id: key for key, datastream_id in ids.items()}
     vehicles: dict[tuple[str, int], float] = defaultdict(float)
     for datastream_id, moment, result in rows:
@@ -51,7 +52,8 @@ def _zone(timezone: str) -> ZoneInfo:
     try:
         return ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(f"unknown time zone '{timezone}'", field="timezone") from None
+        raise InvalidInput("unknown time zone '{timezone}'", field="timezone",
+                           timezone=timezone) from None
 
 
 def _datastream_ids(ctx: Context, keys: list[str]) -> dict[str, int]:
@@ -62,7 +64,8 @@ def _datastream_ids(ctx: Context, keys: list[str]) -> dict[str, int]:
         found = {key: datastream_id for key, datastream_id in rows}
     missing = [key for key in keys if key not in found]
     if missing:
-        raise NotFound(f"no datastream '{missing[0]}'", field="datastream")
+        raise NotFound("no datastream '{datastream}'", field="datastream",
+                       datastream=missing[0])
     return found
 
 

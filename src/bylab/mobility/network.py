@@ -101,8 +101,8 @@ def _import_osm(spec: NetworkSpec, target: Path) -> None:
                      "--keep-edges.by-vclass", "passenger", "--no-turnarounds", "true",
                      "--output-file", str(target)])
     except SumoFailed as error:
-        raise InvalidInput(f"not a usable OpenStreetMap extract ({error.message})",
-                           file=str(spec.osm_file)) from None
+        raise InvalidInput("not a usable OpenStreetMap extract ({problem})",
+                           file=str(spec.osm_file), problem=error.message) from None
     if network_info(target, "", False).edges == 0:
         raise InvalidInput("the OpenStreetMap extract has no roads for cars",
                            file=str(spec.osm_file))

@@ -158,8 +158,8 @@ def page_run_start(
     check_csrf(request, csrf_token)
     total = car + public_transport + bicycle + walk
     if abs(total - 100) > 1e-6:
-        raise InvalidInput(f"the mode shares must add up to 100 % (they add up to {total:g} %)",
-                           field="car")
+        raise InvalidInput("the mode shares must add up to 100 % (they add up to {total:g} %)",
+                           field="car", total=total)
     try:
         shares = ModeShare(car=car / 100, public_transport=public_transport / 100,
                            bicycle=bicycle / 100, walk=walk / 100)

@@ -55,6 +55,19 @@ PhaseProgress = Callable[[str, float], None]
 REPORT_EVERY_S = 0.5  # at most this often a running job writes progress and reads the cancel flag
 MAX_CAR_TRIPS = 500_000  # more is a job for a dedicated SUMO set-up, not a shared server
 CANDIDATE_ROUTES_FACTOR = 5  # calibration samples from this many candidate routes per trip
+# Why a run cannot be cancelled or executed, one sentence per status (a status is an English
+# word a translation must not be given to fill in).
+ALREADY_FINISHED = {
+    RunStatus.SUCCEEDED: N_("the run has already succeeded"),
+    RunStatus.FAILED: N_("the run has already failed"),
+    RunStatus.CANCELLED: N_("the run has already cancelled"),
+}
+NOT_QUEUED = {
+    RunStatus.RUNNING: N_("the run is running, not queued"),
+    RunStatus.SUCCEEDED: N_("the run is succeeded, not queued"),
+    RunStatus.FAILED: N_("the run is failed, not queued"),
+    RunStatus.CANCELLED: N_("the run is cancelled, not queued"),
+}
 
 RESULT_UNITS = {
     "vehicles_simulated": "vehicles", "vehicles_arrived": "vehicles",
@@ -93,8 +106,9 @@ def run_submit(ctx: Context, request: RunRequest, counts_file: Path | None = Non
     now (against the network, which is built now for that) so bad input fails at once.
     ``counts_filename`` is the user's name for that file (for messages and provenance)."""
     if request.demand.car_trips() > MAX_CAR_TRIPS:
-        raise TooLarge(f"the demand gives {request.demand.car_trips():,} car trips; a run "
-                       f"simulates at most {MAX_CAR_TRIPS:,}", field="demand")
+        raise TooLarge("the demand gives {trips:,} car trips; a run simulates at most "
+                       "{limit:,}", field="demand", trips=request.demand.car_trips(),
+                       limit=MAX_CAR_TRIPS)
     with ctx.db.session() as session:
         organisation = organisation_get(session, request.organisation)
         if not ctx.actor.can_edit(organisation.id):
@@ -155,7 +169,7 @@ def run_get(ctx: Context, run_id: str) -> MobilityRun:
     with ctx.db.session() as session:
         run = session.get(MobilityRun, run_id)
         if run is None or not _may_see(ctx, run):
-            raise NotFound(f"no mobility run '{run_id}'", field="run")
+            raise NotFound("no mobility run '{run}'", field="run", run=run_id)
         return run
 
 
@@ -168,11 +182,11 @@ def run_cancel(ctx: Context, run_id: str) -> MobilityRun:
     with ctx.db.session() as session:
         run = session.get(MobilityRun, run_id)
         if run is None or not _may_see(ctx, run):
-            raise NotFound(f"no mobility run '{run_id}'", field="run")
+            raise NotFound("no mobility run '{run}'", field="run", run=run_id)
         if not ctx.actor.can_edit(run.organisation_id):
             raise NotAuthorized("you need the editor role in the run's organisation")
         if run.status in FINISHED:
-            raise Conflict(f"the run has already {run.status}", field="status")
+            raise Conflict(ALREADY_FINISHED[RunStatus(run.status)], field="status")
         run.cancel_requested = True
         if run.status == RunStatus.QUEUED:
             _finish(run, RunStatus.CANCELLED, "cancelled before it started")
@@ -231,7 +245,7 @@ class _Job:
         self.phase, self.base, self.span = phase, start, end - start
         self.report(0.0, force=True)
         if self._cancelled:
-            raise Cancelled("the run was cancelled")
+            raise Cancelled(N_("the run was cancelled"))
 
     def report(self, fraction: float, force: bool = False) -> None:
         overall = self.base + self.span * fraction
@@ -256,9 +270,9 @@ def run_execute(ctx: Context, run_id: str, listener: PhaseProgress | None = None
     with ctx.db.session() as session:
         run = session.get(MobilityRun, run_id)
         if run is None:
-            raise NotFound(f"no mobility run '{run_id}'", field="run")
+            raise NotFound("no mobility run '{run}'", field="run", run=run_id)
         if run.status != RunStatus.QUEUED:
-            raise Conflict(f"the run is {run.status}, not queued", field="status")
+            raise Conflict(NOT_QUEUED[RunStatus(run.status)], field="status")
         run.status, run.started = RunStatus.RUNNING, utcnow()
     job = _Job(ctx, run_id, listener)
     try:
@@ -350,9 +364,9 @@ def _calibrate(job: _Job, folder: Path, network: Path, routes: Path, demand: Dem
     all_counts = calibration.counts_read(folder / "counts.csv", network_edge_ids(network))
     counts = calibration.counts_in_period(all_counts, demand.begin_s, demand.end_s)
     if not counts:
-        raise InvalidInput(f"no count falls in the simulated period "
-                           f"({demand.start_hour}:00 for {demand.simulated_hours:g} h)",
-                           file="counts.csv", field="hour")
+        raise InvalidInput("no count falls in the simulated period ({hour}:00 for {hours:g} h)",
+                           file="counts.csv", field="hour", hour=demand.start_hour,
+                           hours=demand.simulated_hours)
     job.enter(N_("simulating the uncalibrated demand"), 0.15, 0.3)
     before_folder = folder / "uncalibrated"
     before_folder.mkdir(exist_ok=True)

@@ -18,6 +18,7 @@ from traci.connection import Connection
 
 from bylab.errors import Conflict
 from bylab.mobility.sumo import SumoFailed, binary
+from bylab.web.i18n import N_  # SumoFailed and Cancelled are no extraction keywords
 
 DRAIN_S = 3600  # after the last departure, how long vehicles may take to arrive
 STEP_CHUNK_S = 60  # simulated seconds between progress reports and cancel checks
@@ -82,7 +83,7 @@ def _start(command: list[str], log: IO[str]) -> Connection:
         connection = _connect(process, port)
         if connection is not None:
             return connection
-    raise SumoFailed(f"SUMO did not start: {_log_tail(log.name)}")
+    raise SumoFailed(N_("SUMO did not start: {log}"), log=_log_tail(log.name))
 
 
 def _connect(process: subprocess.Popen[bytes], port: int) -> Connection | None:
@@ -97,7 +98,8 @@ def _connect(process: subprocess.Popen[bytes], port: int) -> Connection | None:
             if time.monotonic() > deadline:
                 process.kill()
                 process.wait()
-                raise SumoFailed(f"SUMO did not listen within {CONNECT_TIMEOUT_S} s") from None
+                raise SumoFailed(N_("SUMO did not listen within {seconds} s"),
+                                 seconds=CONNECT_TIMEOUT_S) from None
             time.sleep(0.05)
 
 
@@ -114,7 +116,7 @@ def _step_until_done(connection: Connection, begin_s: int, end_s: int,
         if progress:
             progress(min(1.0, (now - begin_s) / (end_s - begin_s)))
         if cancelled and cancelled():
-            raise Cancelled("the run was cancelled")
+            raise Cancelled(N_("the run was cancelled"))
         if now >= end_s and connection.simulation.getMinExpectedNumber() == 0:
             return
 

@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 
 from bylab.errors import BylabError
+from bylab.web.i18n import N_  # SumoFailed is no extraction keyword
 
 
 class SumoFailed(BylabError):
@@ -57,7 +58,8 @@ def run_program(command: list[str], cwd: Path | None = None, name: str | None = 
                             text=True, check=False)
     if result.returncode != 0:
         tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-5:])
-        raise SumoFailed(f"{name or Path(command[0]).name} failed: {tail}")
+        raise SumoFailed(N_("{program} failed: {tail}"), program=name or Path(command[0]).name,
+                         tail=tail)
     return result.stdout
 
 

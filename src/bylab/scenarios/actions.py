@@ -103,7 +103,7 @@ def kpi_codes_of(spec: ScenarioSpec) -> list[str]:
         try:
             codes.append(kpi_show(kpi).kpi.code)
         except NotFound:
-            raise InvalidInput(f"no KPI '{kpi}'", field=f"kpis.{number}") from None
+            raise InvalidInput("no KPI '{kpi}'", field=f"kpis.{number}", kpi=kpi) from None
     return codes
 
 
@@ -131,7 +131,8 @@ def _places(session: Session, place_ids: list[str]) -> dict[str, Place]:
              session.scalars(select(Place).where(Place.id.in_(place_ids)))}
     for number, place_id in enumerate(place_ids):
         if place_id not in found:
-            raise NotFound(f"no place with id '{place_id}'", field=f"places.{number}")
+            raise NotFound("no place with id '{place}'", field=f"places.{number}",
+                           place=place_id)
     return {place_id: found[place_id] for place_id in place_ids}
 
 
@@ -168,7 +169,7 @@ def scenario_simulate(spec: ScenarioSpec, data: ScenarioData, draws: int, seed: 
                       targets: list[TargetCheck] | None = None) -> ScenarioResult:
     """The projection of ``data`` (no database access; the solver calls this repeatedly)."""
     if not 1 <= draws <= MAX_DRAWS:
-        raise InvalidInput(f"draws must be between 1 and {MAX_DRAWS}", field="draws")
+        raise InvalidInput("draws must be between 1 and {limit}", field="draws", limit=MAX_DRAWS)
     rng = np.random.default_rng(seed)
     shares = achieved_shares(spec, draws, rng)
     checks = data.targets if targets is None else targets

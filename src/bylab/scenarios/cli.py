@@ -105,7 +105,8 @@ def preset(
         typer.echo("\n".join(texts))
         return
     if name not in texts:
-        raise InvalidInput(f"no preset '{name}' (presets: {', '.join(texts)})", field="name")
+        raise InvalidInput("no preset '{name}' (presets: {presets})", field="name", name=name,
+                           presets=", ".join(texts))
     sys.stdout.write(texts[name])
 
 
@@ -142,7 +143,8 @@ def parse_bounds(texts: list[str]) -> dict[str, tuple[float, float]]:
         try:
             bounds[key.strip()] = (float(low), float(high))
         except ValueError:
-            raise InvalidInput(f"'{text}' is not lever=low:high", field="bounds") from None
+            raise InvalidInput("'{text}' is not lever=low:high", field="bounds",
+                               text=text) from None
     return bounds
 
 

@@ -72,7 +72,7 @@ def field_number(query: Mapping[str, str], name: str, default: float) -> float:
     try:
         return float(text)
     except ValueError:
-        raise InvalidInput(f"'{text}' is not a number", field=name) from None
+        raise InvalidInput("'{text}' is not a number", field=name, text=text) from None
 
 
 def form_from_spec(spec: ScenarioSpec, place: str | None = None) -> EditorForm:
@@ -126,7 +126,8 @@ def solver_ask(query: Mapping[str, str], levers: list[str]) -> SolverAsk | None:
         return None
     year = int(field_number(query, "target_year", MILESTONES[0]))
     if year not in MILESTONES:
-        raise InvalidInput(f"the target year must be one of {MILESTONES}", field="target_year")
+        raise InvalidInput("the target year must be one of {years}", field="target_year",
+                           years=MILESTONES)
     if not levers:
         raise InvalidInput("tick at least one lever to move", field="solve_lever")
     return SolverAsk(query.get("target_kpi", ""), field_number(query, "target_value", 0.0), year,

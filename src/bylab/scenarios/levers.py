@@ -173,5 +173,5 @@ def lever_show(key: str) -> Lever:
     try:
         return LEVERS_BY_KEY[key]
     except KeyError:
-        raise NotFound(f"no lever '{key}' (levers: {', '.join(LEVERS_BY_KEY)})",
-                       field="levers") from None
+        raise NotFound("no lever '{lever}' (levers: {levers})", field="levers", lever=key,
+                       levers=", ".join(LEVERS_BY_KEY)) from None

@@ -178,7 +178,8 @@ async def _spec_of(request: Request) -> ScenarioSpec:
     try:
         return spec_from_dict(json.loads(body), "request body")
     except json.JSONDecodeError as error:
-        raise InvalidInput(f"not valid JSON: {error}", file="request body") from None
+        raise InvalidInput("not valid JSON: {problem}", file="request body",
+                           problem=str(error)) from None
 
 
 # ---------------------------------------------------------------- API
@@ -372,8 +373,8 @@ def _results(ctx: Context, form: EditorForm) -> dict[str, Any]:
         return {"outcome": None, "error": None}
     try:
         if not 1 <= form.draws <= EDITOR_MAX_DRAWS:
-            raise InvalidInput(f"draws must be between 1 and {EDITOR_MAX_DRAWS}",
-                               field="draws")
+            raise InvalidInput("draws must be between 1 and {limit}", field="draws",
+                               limit=EDITOR_MAX_DRAWS)
         spec = form.to_spec()
         outcome = editor_result(spec, scenario_data(ctx, spec), form.draws, form.seed)
     except BylabError as error:

@@ -34,14 +34,16 @@ def scenario_save(ctx: Context, spec: ScenarioSpec, organisation: str,
     with ctx.db.session() as session:
         owner = organisation_get(session, organisation)
         if not ctx.actor.can_edit(owner.id):
-            raise NotAuthorized(f"only editors of '{owner.name}' may save its scenarios")
+            raise NotAuthorized("only editors of '{organisation}' may save its scenarios",
+                                organisation=owner.name)
         saved = session.scalar(select(SavedScenario).where(SavedScenario.name == spec.name))
         if saved is None:
             saved = SavedScenario(name=spec.name, organisation_id=owner.id,
                                   created_by=ctx.actor.username or "")
             session.add(saved)
         elif saved.organisation_id != owner.id:
-            raise Conflict(f"a scenario named '{spec.name}' exists already", field="name")
+            raise Conflict("a scenario named '{name}' exists already", field="name",
+                           name=spec.name)
         saved.title = spec.title
         saved.spec = spec.model_dump(mode="json")
         saved.modified = utcnow()
@@ -100,7 +102,7 @@ def _visible(session: Session, ctx: Context, name: str) -> SavedScenario:
     saved = session.scalar(select(SavedScenario).where(
         SavedScenario.name == name, scenario_visibility_clause(ctx.actor)))
     if saved is None:
-        raise NotFound(f"no scenario '{name}'", field="name")
+        raise NotFound("no scenario '{name}'", field="name", name=name)
     return saved
 
 
@@ -124,6 +126,6 @@ def _set_sharing(session: Session, saved: SavedScenario, visibility: Visibility,
         try:
             organisation = organisation_get(session, name)
         except NotFound:
-            raise InvalidInput(f"no organisation or network '{name}'",
-                               field="shared_with") from None
+            raise InvalidInput("no organisation or network '{name}'", field="shared_with",
+                               name=name) from None
         session.add(ScenarioShare(scenario_id=saved.id, organisation_id=organisation.id))

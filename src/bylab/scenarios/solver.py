@@ -57,8 +57,8 @@ def scenario_solve(ctx: Context, spec: ScenarioSpec, target: TargetCheck, probab
         planned = _with_levers(solved, bounds, fraction, target.year)
         outcome = scenario_simulate(planned, data, draws, seed, [target]).targets[0]
         if outcome.probability is None:
-            raise InvalidInput(f"cannot project to {target.year}: {outcome.note}",
-                               field="target_year")
+            raise InvalidInput("cannot project to {year}: {note}", field="target_year",
+                               year=target.year, note=outcome.note)
         return planned, outcome.probability
 
     fraction = _smallest_fraction(lambda value: trial(value)[1] - probability)
@@ -95,10 +95,12 @@ def _check(spec: ScenarioSpec, target: TargetCheck, probability: float,
     if not bounds:
         raise InvalidInput("give bounds for at least one lever", field="bounds")
     if not spec.start_year < target.year <= spec.horizon:
-        raise InvalidInput(f"the target year must be after {spec.start_year} and at most "
-                           f"the horizon {spec.horizon}", field="target_year")
+        raise InvalidInput("the target year must be after {start} and at most the horizon "
+                           "{horizon}", field="target_year", start=spec.start_year,
+                           horizon=spec.horizon)
     for key, (low, high) in bounds.items():
         lever = lever_show(key)
         if not lever.minimum <= low <= high <= lever.maximum:
-            raise InvalidInput(f"bounds of {key} must satisfy {lever.minimum} <= low <= high "
-                               f"<= {lever.maximum}", field=f"bounds.{key}")
+            raise InvalidInput("bounds of {lever} must satisfy {minimum} <= low <= high "
+                               "<= {maximum}", field=f"bounds.{key}", lever=key,
+                               minimum=lever.minimum, maximum=lever.maximum)

@@ -97,8 +97,9 @@ def spec_from_dict(content: Any, file: str | None = None) -> ScenarioSpec:
     except ValidationError as error:
         raise invalid_input_from(error, file=file) from None
     if spec.horizon <= spec.start_year:
-        raise InvalidInput(f"the horizon {spec.horizon} must be after the start year "
-                           f"{spec.start_year}", file=file, field="horizon")
+        raise InvalidInput("the horizon {horizon} must be after the start year {start}",
+                           file=file, field="horizon", horizon=spec.horizon,
+                           start=spec.start_year)
     return spec
 
 
@@ -107,7 +108,7 @@ def spec_from_yaml(text: str, file: str | None = None) -> ScenarioSpec:
     try:
         content = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise InvalidInput(f"not valid YAML: {error}", file=file) from None
+        raise InvalidInput("not valid YAML: {problem}", file=file, problem=str(error)) from None
     return spec_from_dict(content, file)
 
 
@@ -115,8 +116,8 @@ def spec_load(path: Path) -> ScenarioSpec:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
-        raise InvalidInput(f"cannot read the scenario file: {error.strerror}",
-                           file=str(path)) from None
+        raise InvalidInput("cannot read the scenario file: {problem}", file=str(path),
+                           problem=error.strerror) from None
     return spec_from_yaml(text, path.name)
 
 
@@ -144,7 +145,7 @@ def preset_show(name: str, places: list[str] | None = None) -> ScenarioSpec:
     """A preset scenario, for ``places`` when given."""
     text = preset_texts().get(name)
     if text is None:
-        raise NotFound(f"no preset '{name}' (presets: {', '.join(preset_texts())})",
-                       field="preset")
+        raise NotFound("no preset '{name}' (presets: {presets})", field="preset", name=name,
+                       presets=", ".join(preset_texts()))
     spec = spec_from_yaml(text, f"{name}.yaml")
     return spec.model_copy(update={"places": places}) if places else spec

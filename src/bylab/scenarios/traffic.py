@@ -48,10 +48,12 @@ def traffic_demand(ctx: Context, spec: ScenarioSpec, place: str, year: int,
     population derived from the place's data."""
     place_id = place.strip().upper()
     if place_id not in spec.places:
-        raise InvalidInput(f"{place_id} is not one of the scenario's places", field="place")
+        raise InvalidInput("{place} is not one of the scenario's places", field="place",
+                           place=place_id)
     if not spec.start_year < year <= spec.horizon:
-        raise InvalidInput(f"the year must be after the start year {spec.start_year} and at "
-                           f"most the horizon {spec.horizon}", field="year")
+        raise InvalidInput("the year must be after the start year {start} and at most the "
+                           "horizon {horizon}", field="year", start=spec.start_year,
+                           horizon=spec.horizon)
     people, population_note = ((population, "population given by the user")
                                if population else _population(ctx, spec, place_id, year))
     shift = _modal_shift(spec, year)
@@ -91,8 +93,9 @@ def _population(ctx: Context, spec: ScenarioSpec, place: str, year: int) -> tupl
     with ctx.db.session() as session:
         latest = populations(session, ctx, {place}, None).get(place)
     if latest is None:
-        raise InvalidInput(f"no population of {place}: compute its population density "
-                           f"(bylab indicators) or give the population", field="population")
+        raise InvalidInput("no population of {place}: compute its population density "
+                           "(bylab indicators) or give the population", field="population",
+                           place=place)
     density_spec = spec.model_copy(update={"places": [place], "kpis": [DENSITY],
                                            "uncertainty": False})
     data = scenario_data(ctx, density_spec)
