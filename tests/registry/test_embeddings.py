@@ -5,6 +5,7 @@ before when the package or the setting is missing."""
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,7 @@ from bylab.registry.actions import (
     ProjectInput,
     challenge_create,
     project_create,
+    project_delete,
     project_stage_set,
     project_update,
 )
@@ -98,6 +100,26 @@ def test_vectors_are_stored_once_and_follow_the_text(embedded: Bylab) -> None:
     assert [hit.name for hit in hits] == ["test-bus"] and rows()[0][0] != sha1
 
 
+def test_a_deleted_records_vector_leaves_memory_and_its_place_in_the_nearest(
+        embedded: Bylab) -> None:
+    ctx = embedded.system_context()
+    accounts.organisation_create(ctx, "eval-org", "Evaluation records")
+    for name, title in (("test-bus", "Bus real-time information"),
+                        ("test-tram", "Tram real-time information")):
+        project_create(ctx, "eval-org", ProjectInput(name=name, title={"en": title}))
+
+    def nearest() -> list[str]:
+        return [hit.name for hit in registry_search(embedded.context(), "bus timetable", "en",
+                                                    limit=1, method="embedding")]
+
+    assert nearest() == ["test-bus"]
+    index = embeddings.vector_index(embedded.context())
+    assert index is not None and len(index.ids) == 2
+    project_delete(ctx, "test-bus")
+    assert nearest() == ["test-tram"]  # not an empty page: the slot goes to the next one
+    assert len(index.ids) == 1 and index.matrix.shape == (1, embeddings.DIMENSIONS)
+
+
 def test_matching_says_when_texts_are_similar(embedded: Bylab) -> None:
     """A Polish challenge and an English project on the same subject: the shared domain and
     the embeddings' similarity (0.79 with USE-m v3) both count, each named."""
@@ -135,6 +157,9 @@ def test_api_and_pages_give_reasons_with_codes_in_the_readers_language(
     assert reason["text"] == hits[0]["reason"]
     page = web.get("/registry", params={"q": "läckor i vattenledningar", "lang": "nb"}).text
     assert "embedding similarity" in page
+    assert re.search(r"embedding similarity 0\.\d\d ", hits[0]["reason"])  # the API: a dot
+    similarity = re.search(r"embedding similarity (\S+) ", page)
+    assert similarity and re.fullmatch(r"0,\d\d", similarity[1])  # the page: nb's comma
     assert "multilingual embeddings (USE multilingual v3)" in page
 
 

@@ -90,7 +90,7 @@ def test_challenge_matches_rank_records_and_actors_with_reasons(world: Bylab) ->
     assert [reason.kind for reason in polish.reasons] == ["term", "term"]  # no size: 4000 km²
     assert polish.reasons[0].text.startswith("term in text: 'vannforsyning'")
     solution = next(match for match in matches if match.type == "solution")
-    assert solution.name == "test-leak-sensor" and "deployed in 1 project(s)" in solution.reason
+    assert solution.name == "test-leak-sensor" and solution.reason.endswith("; deployed in 1 project")
     acme = next(match for match in matches if match.name == "acme")
     assert acme.type == "actor" and acme.organisation == "company"
     assert [reason.kind for reason in acme.reasons] == ["owner", "partner"]

@@ -29,6 +29,7 @@ from bylab.registry.actions import (
 from bylab.registry.collaboration import follow, notification_feed
 from bylab.registry.documents import Upload, document_path, project_files_dir
 from bylab.registry.funding import FundingInput, Money
+from bylab.registry.graph import Edge, registry_graph
 from bylab.registry.models import Follow, ResponseKind
 from bylab.registry.outcomes import document_add, document_get, document_remove
 from bylab.registry.responses import ResponseInput, response_add, response_status_set, responses_of
@@ -102,6 +103,31 @@ def test_budget_and_funding_sum_per_currency(people: dict[str, Context]) -> None
     assert len(kept.funding) == 4 and kept.budget is None
     replaced = project_update(mia, "test-heat-pumps", _project(mia, funding=funding[:1]))
     assert replaced.funding_totals == [Money(Decimal("1000000.50"), "NOK")]
+
+
+def test_funders_of_bylab_fund_projects_in_the_graph(people: dict[str, Context]) -> None:
+    mia = people["mia"]
+    funding = [FundingInput(funder_organisation="test-fund", amount=Decimal("5"),
+                            currency="NOK"),
+               FundingInput(funder_organisation="test-fund", programme="a second line"),
+               FundingInput(funder_name="A named funder")]  # no organisation: no node
+    project_create(mia, "molde", _project(mia, domains=["energy"], place_ids=["NO-1506"],
+                                          funding=funding))
+
+    def edges(**filters: str) -> set[tuple[str, str, str]]:
+        graph = registry_graph(mia, **filters)
+        return {(edge.source, edge.target, edge.relation) for edge in graph.edges}
+
+    funds = ("actor:test-fund", "project:test-heat-pumps", "funds")
+    runs = ("actor:molde", "project:test-heat-pumps", "runs")
+    assert {funds, runs} <= edges()
+    assert [edge for edge in registry_graph(mia).edges if edge.relation == "funds"] == [
+        Edge(*funds)]  # one edge for its two lines
+    assert {funds, runs} <= edges(term="energy", region="NO-15")
+    assert not {funds, runs} & edges(term="water")
+    assert funds in edges(actor_kind="network") and runs not in edges(actor_kind="network")
+    assert runs in edges(actor_kind="municipality")
+    assert funds not in edges(actor_kind="municipality")
 
 
 @pytest.mark.parametrize(("fields", "field"), [

@@ -54,8 +54,10 @@ def test_relations_are_checked_kept_and_removed(seeded: Bylab) -> None:
     relation_add(system, "molde", "member-of", "smart-molde")
     assert pairs(seeded, "molde") == [("molde", "member-of", "smart-molde"),
                                       ("protomore", "supplier-to", "molde")]
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as twice:
         relation_add(system, "protomore", "supplier-to", "molde")
+    assert twice.value.message == "'protomore' is supplier to 'molde' already"
+    assert twice.value.message_id == "'{subject}' is supplier to '{object}' already"
     with pytest.raises(InvalidInput) as unknown:
         relation_add(system, "protomore", "friend-of", "molde")
     assert unknown.value.field == "kind" and "supplier-to" in unknown.value.message
@@ -68,8 +70,9 @@ def test_relations_are_checked_kept_and_removed(seeded: Bylab) -> None:
     with pytest.raises(NotAuthorized):
         relation_add(seeded.context(), "alesund", "member-of", "smart-molde")
     relation_remove(system, "protomore", "supplier-to", "molde")
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound) as gone:
         relation_remove(system, "protomore", "supplier-to", "molde")
+    assert gone.value.message == "'protomore' is not supplier to 'molde'"
     assert pairs(seeded, "molde") == [("molde", "member-of", "smart-molde")]
 
 

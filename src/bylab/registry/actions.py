@@ -50,6 +50,7 @@ from bylab.registry.results import (
 )
 from bylab.registry.notify import notify_followers
 from bylab.registry.taxonomy import check_terms
+from bylab.web.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,8 @@ def _check_title(title: dict[str, str]) -> dict[str, str]:
 def _owner_for_edit(session: Session, ctx: Context, organisation: str) -> Organisation:
     owner = organisation_get(session, organisation)
     if not ctx.actor.can_edit(owner.id):
-        raise NotAuthorized(f"only editors of '{owner.name}' may add records for it")
+        raise NotAuthorized("only editors of '{organisation}' may add records for it",
+                            organisation=owner.name)
     return owner
 
 
@@ -150,7 +152,7 @@ def _check_free(session: Session, model: type[Project | Challenge | Solution],
                 name: str) -> None:
     check_name(name)
     if session.scalar(select(model.id).where(model.name == name)):
-        raise Conflict(f"a record named '{name}' exists already", field="name")
+        raise Conflict("a record named '{name}' exists already", field="name", name=name)
 
 
 def _nonblank(texts: dict[str, str]) -> dict[str, str]:
@@ -232,13 +234,20 @@ def project_add(session: Session, ctx: Context, organisation: str,
 
 
 Record = TypeVar("Record", Project, Challenge, Solution)
+# A message for each kind of record, so that each is a sentence of its own to translate.
+_NO_RECORD = {"project": N_("no project '{name}'"), "challenge": N_("no challenge '{name}'"),
+              "solution": N_("no solution '{name}'")}
+_EDITORS_ONLY = {
+    "project": N_("only editors of the project's organisation may change it"),
+    "challenge": N_("only editors of the challenge's organisation may change it"),
+    "solution": N_("only editors of the solution's organisation may change it")}
 
 
 def record_get(session: Session, model: type[Record], name_or_id: str, kind: str) -> Record:
     record = session.scalar(select(model).where(
         (model.id == name_or_id) | (model.name == name_or_id)))
     if record is None:
-        raise NotFound(f"no {kind} '{name_or_id}'", field=kind)
+        raise NotFound(_NO_RECORD[kind], field=kind, name=name_or_id)
     return record
 
 
@@ -250,7 +259,7 @@ def record_for_edit(session: Session, ctx: Context, model: type[Record], name_or
               kind: str) -> Record:
     record = record_get(session, model, name_or_id, kind)
     if not ctx.actor.can_edit(record.organisation_id):
-        raise NotAuthorized(f"only editors of the {kind}'s organisation may change it")
+        raise NotAuthorized(_EDITORS_ONLY[kind])
     return record
 
 
@@ -387,7 +396,8 @@ def project_stage_set(ctx: Context, name_or_id: str, stage: Stage,
     with ctx.db.session() as session:
         project = record_for_edit(session, ctx, Project, name_or_id, "project")
         if stage == project.stage:
-            raise Conflict(f"the project is at stage '{stage}' already", field="stage")
+            raise Conflict("the project is at stage '{stage}' already", field="stage",
+                           stage=stage)
         if stage == Stage.STOPPED and not reason.strip():
             raise InvalidInput("say why the project stopped", field="reason")
         project.stage = stage

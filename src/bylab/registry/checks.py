@@ -28,11 +28,12 @@ def check_place_ids(session: Session, place_ids: Sequence[str],
     are loaded, one of them; InvalidInput naming the field otherwise."""
     for place_id in place_ids:
         if not _PLACE_ID.match(place_id):
-            raise InvalidInput(f"'{place_id}' is not a place id like NO-1506", field=field)
+            raise InvalidInput("'{place}' is not a place id like NO-1506", field=field,
+                               place=place_id)
         country = place_id[:2]
         if (session.scalar(select(Place.id).where(Place.country == country).limit(1))
                 and session.get(Place, place_id) is None):
-            raise InvalidInput(f"no place '{place_id}'", field=field)
+            raise InvalidInput("no place '{place}'", field=field, place=place_id)
     return list(dict.fromkeys(place_ids))
 
 
@@ -41,8 +42,8 @@ def check_kpi_codes(codes: Sequence[str], field: str = "kpi_codes") -> list[str]
     known = {kpi.code for kpi in u4ssc_kpis()}
     for code in codes:
         if code not in known:
-            raise InvalidInput(f"unknown KPI code '{code}' (U4SSC codes look like "
-                               f"'EC: I: WS: 1C')", field=field)
+            raise InvalidInput("unknown KPI code '{code}' (U4SSC codes look like "
+                               "'EC: I: WS: 1C')", field=field, code=code)
     return list(dict.fromkeys(codes))
 
 
@@ -58,8 +59,8 @@ def check_currency(code: str, field: str = "currency") -> str:
     """The ISO 4217 code, upper-cased, if a currency in use has it."""
     cleaned = code.strip().upper()
     if cleaned not in currencies_in_use():
-        raise InvalidInput(f"'{code}' is not an ISO 4217 currency code in use (e.g. NOK, "
-                           f"EUR, SEK)", field=field)
+        raise InvalidInput("'{code}' is not an ISO 4217 currency code in use (e.g. NOK, "
+                           "EUR, SEK)", field=field, code=code)
     return cleaned
 
 
@@ -73,9 +74,11 @@ def check_amount(value: Decimal | int | str | None, field: str) -> Decimal | Non
     try:
         amount = Decimal(str(value).strip().replace(" ", ""))
     except InvalidOperation:
-        raise InvalidInput(f"'{value}' is not an amount like 1500000.00", field=field) from None
+        raise InvalidInput("'{value}' is not an amount like 1500000.00", field=field,
+                           value=value) from None
     if not amount.is_finite() or amount < 0 or amount > MAX_AMOUNT:
-        raise InvalidInput(f"'{value}' is not an amount from 0 to {MAX_AMOUNT}", field=field)
+        raise InvalidInput("'{value}' is not an amount from 0 to {most}", field=field,
+                           value=value, most=MAX_AMOUNT)
     if amount != amount.quantize(Decimal("0.01")):
         raise InvalidInput("give the amount with at most two decimals", field=field)
     return amount.quantize(Decimal("0.01"))
@@ -86,8 +89,8 @@ def check_text_lists(texts: Mapping[str, Sequence[str]], field: str) -> dict[str
     cleaned: dict[str, list[str]] = {}
     for language, lines in texts.items():
         if language not in LANGUAGES:
-            raise InvalidInput(f"unknown language '{language}'; use {', '.join(LANGUAGES)}",
-                               field=field)
+            raise InvalidInput("unknown language '{language}'; use {languages}",
+                               field=field, language=language, languages=", ".join(LANGUAGES))
         if isinstance(lines, str):
             raise InvalidInput("give a list of texts for each language", field=field)
         kept = [line.strip() for line in lines if line and line.strip()]

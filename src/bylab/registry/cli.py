@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from bylab.registry.index import reindex
 from bylab.registry.matching import Match, challenge_matches, project_similar
 from bylab.registry.relations import relation_add, relation_remove, relations_of
+from bylab.registry.removal import registry_files_prune
 from bylab.registry.search import registry_search
 from bylab.registry.seed import registry_seed
 from bylab.registry.transfer import registry_export, registry_import
@@ -108,8 +109,16 @@ def import_(
 @app.command("reindex")
 def reindex_command() -> None:
     """Rebuild the search index after a change to the taxonomy (an empty index fills itself
-    at the first search)."""
+    at the first search), and embed every new or changed text when embeddings are on (else
+    the searches embed them, a few hundred at a time)."""
     typer.echo(f"indexed {reindex(_open_bylab().system_context())} records")
+
+
+@app.command("prune-files")
+def prune_files() -> None:
+    """Remove the document files of projects deleted outside bylab (e.g. with SQL)."""
+    gone = registry_files_prune(_open_bylab().system_context())
+    typer.echo(f"removed the files of {len(gone)} deleted projects")
 
 
 _KINDS = "member-of, partner-in, supplier-to, owned-by or funded-by"

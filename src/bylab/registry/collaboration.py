@@ -40,7 +40,8 @@ class Target:
 
 def _target(session: Session, target_type: str, name_or_id: str) -> Target:
     if target_type not in MODEL_BY_TARGET:
-        raise InvalidInput(f"one can follow a {', '.join(MODEL_BY_TARGET)}", field="type")
+        raise InvalidInput("one can follow a {types}", field="type",
+                           types=", ".join(MODEL_BY_TARGET))
     record = record_get(session, MODEL_BY_TARGET[target_type], name_or_id, target_type)
     title = record.title.get("en") or next(iter(record.title.values()), record.name)
     return Target(target_type, record.id, record.name, title)
@@ -96,7 +97,8 @@ def comment_add(ctx: Context, target_type: str, name_or_id: str, body: str) -> C
     if not text:
         raise InvalidInput("write something to comment", field="body")
     if len(text) > MAX_COMMENT_CHARS:
-        raise TooLarge(f"a comment holds at most {MAX_COMMENT_CHARS} characters", field="body")
+        raise TooLarge("a comment holds at most {most} characters", field="body",
+                       most=MAX_COMMENT_CHARS)
     with ctx.db.session() as session:
         target = _target(session, target_type, name_or_id)
         comment = Comment(target_type=target.type, target_id=target.id,

@@ -3,7 +3,8 @@
 Only PDF, office documents (OOXML, OpenDocument, the older Office formats) and pictures
 (PNG, JPEG, GIF, WebP) are taken: the extension, the declared content type and the file's
 first bytes must agree. The bytes are kept under ``<data_dir>/files/registry/<project id>/``
-named by the document's id; deleting a document or its project removes them."""
+named by the document's id; deleting a document or its project removes them, and so does
+deleting its organisation through ``bylab.registry.removal``."""
 
 from __future__ import annotations
 
@@ -58,8 +59,13 @@ def document_limit(settings: Settings) -> int:
     return min(settings.max_upload_bytes, MAX_DOCUMENT_BYTES)
 
 
+def registry_files_dir(settings: Settings) -> Path:
+    """Where the projects' documents are kept, a folder per project."""
+    return settings.data_dir / "files" / "registry"
+
+
 def project_files_dir(settings: Settings, project_id: str) -> Path:
-    return settings.data_dir / "files" / "registry" / project_id
+    return registry_files_dir(settings) / project_id
 
 
 def document_path(settings: Settings, document: ProjectDocument) -> Path:
@@ -72,28 +78,32 @@ def file_kind(filename: str, declared_type: str, head: bytes) -> FileKind:
     suffix = PurePath(filename).suffix.lower()
     kind = FILE_KINDS.get(suffix)
     if kind is None:
-        raise InvalidInput(f"'{filename}' is not a PDF, office document or picture (allowed: "
-                           f"{', '.join(sorted(FILE_KINDS))})", field="file")
+        raise InvalidInput("'{name}' is not a PDF, office document or picture (allowed: "
+                           "{allowed})", field="file", name=filename,
+                           allowed=", ".join(sorted(FILE_KINDS)))
     declared = declared_type.split(";")[0].strip().lower()
     if declared not in _GENERIC_TYPES and declared != kind.media_type:
-        raise InvalidInput(f"'{filename}' is sent as {declared}, not {kind.media_type}",
-                           field="file")
+        raise InvalidInput("'{name}' is sent as {declared}, not {media_type}", field="file",
+                           name=filename, declared=declared, media_type=kind.media_type)
     if not head.startswith(kind.signatures) or (suffix == ".webp" and head[8:12] != b"WEBP"):
-        raise InvalidInput(f"'{filename}' is not really a {suffix} file", field="file")
+        raise InvalidInput("'{name}' is not really a {suffix} file", field="file",
+                           name=filename, suffix=suffix)
     return kind
 
 
 def _checked_title(title: str, filename: str) -> str:
     cleaned = title.strip() or PurePath(filename).stem
     if len(cleaned) > MAX_TITLE_CHARS:
-        raise InvalidInput(f"a title holds at most {MAX_TITLE_CHARS} characters", field="title")
+        raise InvalidInput("a title holds at most {most} characters", field="title",
+                           most=MAX_TITLE_CHARS)
     return cleaned
 
 
 def _checked_language(language: str) -> str:
     if language and language not in LANGUAGES:
-        raise InvalidInput(f"unknown language '{language}'; use {', '.join(LANGUAGES)}",
-                           field="language")
+        raise InvalidInput("unknown language '{language}'; use {languages}",
+                           field="language", language=language,
+                           languages=", ".join(LANGUAGES))
     return language
 
 
@@ -113,7 +123,8 @@ def document_store(session: Session, settings: Settings, project: Project, uploa
         raise InvalidInput("choose a file to upload", field="file")
     limit = document_limit(settings)
     if len(upload.content) > limit:
-        raise TooLarge(f"a document holds at most {limit // 2**20} MB", field="file")
+        raise TooLarge("a document holds at most {megabytes} MB", field="file",
+                       megabytes=limit // 2**20)
     kind = file_kind(name, upload.content_type, upload.content[:16])
     document = ProjectDocument(project_id=project.id, title=_checked_title(title, name),
                                language=_checked_language(language), filename=name[:255],

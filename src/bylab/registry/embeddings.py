@@ -12,7 +12,8 @@ model, and embedded at the next search that uses embeddings. A table rather than
 because it is written in the record's own transaction (never stale, deleted with the record),
 works the same on SQLite and PostgreSQL, and is shared by every process using the database.
 Each process keeps the vectors in memory (``VectorIndex``) and reads only rows embedded since
-its last read, one indexed range query per search.
+its last read, one indexed range query per search. A deleted record's vector leaves the memory
+of a process the first time its search finds the record gone (``VectorIndex.forget``).
 
 Nearest records: one matrix product over float32 vectors; above ``EXACT_LIMIT`` records, over
 a ``REDUCED_DIMENSIONS``-dimensional principal-component projection first, whose best
@@ -210,6 +211,21 @@ class VectorIndex:
             self.types += [record_type for _id, record_type, _vector in added]
             self.matrix = np.vstack([self.matrix, *(vector for *_rest, vector in added)])
         self._reduced = None
+
+    def forget(self, record_ids: Iterable[str]) -> int:
+        """Drop the vectors of records that are gone (deleted since they were read); how
+        many were held."""
+        with self.lock:
+            gone = {record_id for record_id in record_ids if record_id in self.row_of}
+            if not gone:
+                return 0
+            kept = [row for row, record_id in enumerate(self.ids) if record_id not in gone]
+            self.matrix = self.matrix[kept]
+            self.ids = [self.ids[row] for row in kept]
+            self.types = [self.types[row] for row in kept]
+            self.row_of = {record_id: row for row, record_id in enumerate(self.ids)}
+            self._basis = self._reduced = None
+        return len(gone)
 
     def vector_of(self, record_id: str) -> Vectors | None:
         row = self.row_of.get(record_id)

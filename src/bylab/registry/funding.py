@@ -62,7 +62,7 @@ def check_money(amount: Decimal | int | str | None, currency: str, amount_field:
 def _years(line: FundingInput) -> tuple[int | None, int | None]:
     for year in (line.year_from, line.year_to):
         if year is not None and not EARLIEST_YEAR <= year <= LATEST_YEAR:
-            raise InvalidInput(f"{year} is not a year", field="years")
+            raise InvalidInput("{year} is not a year", field="years", year=year)
     if line.year_from and line.year_to and line.year_to < line.year_from:
         raise InvalidInput("the last year comes before the first", field="years")
     return line.year_from, line.year_to

@@ -1,8 +1,8 @@
 """Who does what: a graph of actors, projects and places, filterable by taxonomy term (e.g.
 every actor working on digital twins), by place or region, and by the kind of actor.
 
-Edges: an actor ``runs`` or is a ``partner`` in a project, a project ``at`` a place, an actor
-``based in`` a place, an actor ``member of`` a network, and the typed relations between
+Edges: an actor ``runs``, is a ``partner`` in or ``funds`` a project (a funding line whose
+funder is an organisation of bylab), a project ``at`` a place, an actor ``based in`` a place, an actor ``member of`` a network, and the typed relations between
 actors (``supplier to``, ``owned by``, ...; an actor related to one in the graph joins it,
 one step out). The view lays the graph out on the
 server (networkx's spring layout with a fixed seed, so the same graph draws the same)."""
@@ -20,7 +20,13 @@ from bylab.auth.models import NetworkMembership, Organisation
 from bylab.core import Context
 from bylab.errors import InvalidInput
 from bylab.places.models import Place
-from bylab.registry.models import ActorRelation, Project, ProjectPartner, RelationKind
+from bylab.registry.models import (
+    ActorRelation,
+    FundingLine,
+    Project,
+    ProjectPartner,
+    RelationKind,
+)
 from bylab.registry.taxonomy import taxonomy
 
 SVG_SIZE = 900
@@ -42,7 +48,7 @@ class Node:
 class Edge:
     source: str
     target: str
-    relation: str  # runs, partner, at, based in, member of, or an actor relation's label
+    relation: str  # runs, partner, funds, at, based in, member of, or an actor relation's label
 
 
 @dataclass
@@ -77,10 +83,10 @@ def _projects(session: Session, term: str | None, region: str | None,
 
 def registry_graph(ctx: Context, term: str | None = None, region: str | None = None,
                    actor_kind: str | None = None) -> Graph:
-    """Projects (of the term, at places in the region), the actors running them or taking
-    part (of that kind), their places, and network memberships among those actors."""
+    """Projects (of the term, at places in the region), the actors running, funding or taking
+    part in them (of that kind), their places, and network memberships among those actors."""
     if term and term not in taxonomy():
-        raise InvalidInput(f"unknown term '{term}'", field="term")
+        raise InvalidInput("unknown term '{term}'", field="term", term=term)
     graph, node_ids = Graph(), set()
 
     def add(node: Node) -> None:
@@ -95,14 +101,13 @@ def registry_graph(ctx: Context, term: str | None = None, region: str | None = N
             select(Place.id, Place.name))}
         orgs = {org.id: org for org in session.scalars(select(Organisation))}
         projects = _projects(session, term, region, parents)
-        links = [(p.project_id, p.organisation_id, "partner") for p in session.scalars(
-            select(ProjectPartner).where(ProjectPartner.project_id.in_([p.id for p in projects])))]
-        links += [(p.id, p.organisation_id, "runs") for p in projects]
+        links = [(p.id, p.organisation_id, "runs") for p in projects]
+        links += _project_links(session, [p.id for p in projects])
         memberships = list(session.execute(select(NetworkMembership.member_id,
                                                   NetworkMembership.network_id)))
         relations = list(session.scalars(select(ActorRelation)))
     by_id = {project.id: project for project in projects}
-    for project_id, org_id, relation in sorted(links, key=lambda link: link[2] != "runs"):
+    for project_id, org_id, relation in links:
         org, project = orgs[org_id], by_id[project_id]
         if actor_kind and org.kind != actor_kind:
             continue
@@ -125,6 +130,20 @@ def registry_graph(ctx: Context, term: str | None = None, region: str | None = N
             graph.edges.append(Edge(member, network, "member of"))
     graph.edges = list(dict.fromkeys(graph.edges))
     return graph
+
+
+def _project_links(session: Session, project_ids: list[str]) -> list[tuple[str, str, str]]:
+    """(project id, organisation id, relation) of the projects' partners and of their
+    funders that are organisations of bylab (a funder named in words has no node)."""
+    partners = session.execute(select(ProjectPartner.project_id, ProjectPartner.organisation_id)
+                               .where(ProjectPartner.project_id.in_(project_ids)))
+    funders = session.execute(
+        select(FundingLine.project_id, FundingLine.funder_organisation_id).distinct()
+        .where(FundingLine.project_id.in_(project_ids),
+               FundingLine.funder_organisation_id.is_not(None))
+        .order_by(FundingLine.project_id, FundingLine.funder_organisation_id))
+    return ([(project_id, org_id, "partner") for project_id, org_id in partners]
+            + [(project_id, str(org_id), "funds") for project_id, org_id in funders])
 
 
 def _add_relations(graph: Graph, add: Callable[[Node], None], node_ids: set[str],

@@ -42,7 +42,7 @@ def _year(text: str, field: str) -> int | None:
     if not text.strip():
         return None
     if not text.strip().isdigit():
-        raise InvalidInput(f"'{text}' is not a year", field=field)
+        raise InvalidInput("'{text}' is not a year", field=field, text=text)
     return int(text)
 
 
@@ -52,7 +52,7 @@ def _number(text: str, field: str) -> float | None:
     try:
         return float(text.replace(",", ".").replace(" ", ""))
     except ValueError:
-        raise InvalidInput(f"'{text}' is not a number", field=field) from None
+        raise InvalidInput("'{text}' is not a number", field=field, text=text) from None
 
 
 @router.post("/registry/projects/{name}/funding")
@@ -98,7 +98,8 @@ def part_remove_submit(request: Request, ctx: ContextDep, name: str, part: str, 
                        csrf_token: TextField = "") -> Response:
     check_csrf(request, csrf_token)
     if part not in PARTS:
-        raise InvalidInput(f"one removes {' or '.join(PARTS)} here", field="part")
+        raise InvalidInput("one removes {parts} here", field="part",
+                           parts=" or ".join(PARTS))
     outcomes.part_remove(ctx, name, PARTS[part], part_id)
     _flash(request, "removed")
     return _back("project", name, part)
@@ -134,7 +135,7 @@ def response_submit(request: Request, ctx: ContextDep, name: str, kind: TextFiel
     if redirect := _login_first(request, ctx):
         return redirect
     if kind not in set(ResponseKind):
-        raise InvalidInput(f"unknown kind of response '{kind}'", field="kind")
+        raise InvalidInput("unknown kind of response '{kind}'", field="kind", kind=kind)
     response_add(ctx, name, ResponseInput(ResponseKind(kind), text, project, solution,
                                           organisation))
     _flash(request, "response sent")

@@ -217,7 +217,8 @@ async def read_upload(ctx: Context, file: UploadFile) -> Upload:
     limit = document_limit(ctx.settings)
     content = await file.read(limit + 1)
     if len(content) > limit:
-        raise TooLarge(f"a document holds at most {limit // 2**20} MB", field="file")
+        raise TooLarge("a document holds at most {megabytes} MB", field="file",
+                       megabytes=limit // 2**20)
     return Upload(file.filename or "", file.content_type or "", content)
 
 

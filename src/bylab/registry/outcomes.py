@@ -56,7 +56,7 @@ def part_remove(ctx: Context, project_ref: str,
         project = _project_for_edit(session, ctx, project_ref)
         part = session.get(model, part_id)
         if part is None or part.project_id != project.id:
-            raise NotFound(f"no such entry {part_id} in this project", field="id")
+            raise NotFound("no such entry {entry} in this project", field="id", entry=part_id)
         session.delete(part)
 
 
@@ -85,10 +85,12 @@ def document_get(ctx: Context, project_ref: str, document_id: str) -> tuple[Proj
         project = record_get(session, Project, project_ref, "project")
         document = session.get(ProjectDocument, document_id)
         if document is None or document.project_id != project.id:
-            raise NotFound(f"no document '{document_id}' in this project", field="document")
+            raise NotFound("no document '{document}' in this project", field="document",
+                           document=document_id)
     path = document_path(ctx.settings, document)
     if not path.is_file():
-        raise NotFound(f"the file of document '{document.title}' is missing", field="document")
+        raise NotFound("the file of document '{title}' is missing", field="document",
+                       title=document.title)
     return document, path
 
 
@@ -98,7 +100,8 @@ def document_remove(ctx: Context, project_ref: str, document_id: str) -> None:
         project = _project_for_edit(session, ctx, project_ref)
         document = session.get(ProjectDocument, document_id)
         if document is None or document.project_id != project.id:
-            raise NotFound(f"no document '{document_id}' in this project", field="document")
+            raise NotFound("no document '{document}' in this project", field="document",
+                           document=document_id)
         path = document_path(ctx.settings, document)
         session.delete(document)
         event.listen(session, "after_commit", lambda _session: path.unlink(missing_ok=True),

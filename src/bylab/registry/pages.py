@@ -93,7 +93,7 @@ class RecordForm:
 
     def project(self) -> actions.ProjectInput:
         if self.stage not in set(Stage):
-            raise InvalidInput(f"unknown stage '{self.stage}'", field="stage")
+            raise InvalidInput("unknown stage '{stage}'", field="stage", stage=self.stage)
         return actions.ProjectInput(
             name=self.name, title={self.language: self.title},
             description={self.language: self.text} if self.text else {},
@@ -355,7 +355,7 @@ def stage_submit(request: Request, ctx: ContextDep, name: str,
                  csrf_token: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, csrf_token)
     if stage not in set(Stage):
-        raise InvalidInput(f"unknown stage '{stage}'", field="stage")
+        raise InvalidInput("unknown stage '{stage}'", field="stage", stage=stage)
     actions.project_stage_set(ctx, name, Stage(stage), reason)
     _flash(request, "stage changed")
     return RedirectResponse(actions.record_path("project", name), status_code=303)

@@ -15,6 +15,7 @@ from bylab.auth.models import Organisation
 from bylab.core import Context
 from bylab.errors import Conflict, InvalidInput, NotAuthorized, NotFound
 from bylab.registry.models import ActorRelation, RelationKind
+from bylab.web.i18n import N_
 
 MAX_NOTE_CHARS = 300
 
@@ -33,13 +34,28 @@ class RelationView:
         return f"{self.subject.title} is {self.kind.label} {self.object.title}"
 
 
+# A message for each kind of relation, so that each is a sentence of its own to translate.
+_RELATED_ALREADY = {
+    RelationKind.MEMBER_OF: N_("'{subject}' is member of '{object}' already"),
+    RelationKind.PARTNER_IN: N_("'{subject}' is partner in '{object}' already"),
+    RelationKind.SUPPLIER_TO: N_("'{subject}' is supplier to '{object}' already"),
+    RelationKind.OWNED_BY: N_("'{subject}' is owned by '{object}' already"),
+    RelationKind.FUNDED_BY: N_("'{subject}' is funded by '{object}' already")}
+_NOT_RELATED = {
+    RelationKind.MEMBER_OF: N_("'{subject}' is not member of '{object}'"),
+    RelationKind.PARTNER_IN: N_("'{subject}' is not partner in '{object}'"),
+    RelationKind.SUPPLIER_TO: N_("'{subject}' is not supplier to '{object}'"),
+    RelationKind.OWNED_BY: N_("'{subject}' is not owned by '{object}'"),
+    RelationKind.FUNDED_BY: N_("'{subject}' is not funded by '{object}'")}
+
+
 def relation_kind(kind: str) -> RelationKind:
     """The kind, given as ``supplier-to`` or ``supplier to``; InvalidInput otherwise."""
     try:
         return RelationKind(kind.strip().replace(" ", "-").replace("_", "-"))
     except ValueError:
-        raise InvalidInput(f"unknown relation '{kind}'; use "
-                           f"{', '.join(RelationKind)}", field="kind") from None
+        raise InvalidInput("unknown relation '{kind}'; use {kinds}", field="kind", kind=kind,
+                           kinds=", ".join(RelationKind)) from None
 
 
 def relation_add_in(session: Session, ctx: Context, subject: str, kind: str,
@@ -48,18 +64,20 @@ def relation_add_in(session: Session, ctx: Context, subject: str, kind: str,
     relation = relation_kind(kind)
     source = organisation_get(session, subject)
     if not ctx.actor.can_edit(source.id):
-        raise NotAuthorized(f"only editors of '{source.name}' may add its relations")
+        raise NotAuthorized("only editors of '{organisation}' may add its relations",
+                            organisation=source.name)
     target = session.scalar(select(Organisation).where(
         (Organisation.id == object) | (Organisation.name == object)))
     if target is None:
-        raise InvalidInput(f"no organisation '{object}'", field="other")
+        raise InvalidInput("no organisation '{name}'", field="other", name=object)
     if source.id == target.id:
         raise InvalidInput("an actor cannot be related to itself", field="other")
     if len(note) > MAX_NOTE_CHARS:
-        raise InvalidInput(f"a note holds at most {MAX_NOTE_CHARS} characters", field="note")
+        raise InvalidInput("a note holds at most {most} characters", field="note",
+                           most=MAX_NOTE_CHARS)
     if session.get(ActorRelation, (source.id, relation.value, target.id)) is not None:
-        raise Conflict(f"'{source.name}' is {relation.label} '{target.name}' already",
-                       field="kind")
+        raise Conflict(_RELATED_ALREADY[relation], field="kind", subject=source.name,
+                       object=target.name)
     session.add(ActorRelation(subject_id=source.id, kind=relation.value, object_id=target.id,
                               note=note.strip(), created_by=ctx.actor.username or ""))
     return RelationView(source, relation, target, note.strip())
@@ -78,13 +96,14 @@ def relation_remove(ctx: Context, subject: str, kind: str, object: str) -> None:
     with ctx.db.session() as session:
         source, target = organisation_get(session, subject), organisation_get(session, object)
         if not ctx.actor.can_edit(source.id):
-            raise NotAuthorized(f"only editors of '{source.name}' may remove its relations")
+            raise NotAuthorized("only editors of '{organisation}' may remove its relations",
+                                organisation=source.name)
         removed = session.execute(delete(ActorRelation).where(
             ActorRelation.subject_id == source.id, ActorRelation.kind == relation.value,
             ActorRelation.object_id == target.id))
         if not removed.rowcount:  # type: ignore[attr-defined]
-            raise NotFound(f"'{source.name}' is not {relation.label} '{target.name}'",
-                           field="kind")
+            raise NotFound(_NOT_RELATED[relation], field="kind", subject=source.name,
+                           object=target.name)
 
 
 def _views(session: Session, rows: list[ActorRelation]) -> list[RelationView]:

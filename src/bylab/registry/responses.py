@@ -60,14 +60,16 @@ def _responder(session: Session, ctx: Context, challenge: Challenge,
     if organisation:
         chosen = organisation_get(session, organisation)
         if chosen.id not in ctx.actor.member_org_ids:
-            raise NotAuthorized(f"you are not a member of '{chosen.name}'")
+            raise NotAuthorized("you are not a member of '{organisation}'",
+                                organisation=chosen.name)
         if chosen.id == challenge.organisation_id:
             raise InvalidInput("the challenge owner does not respond to its own challenge",
                                field="organisation")
         return chosen
     if len(candidates) != 1:
-        raise InvalidInput("say which of your organisations responds" if candidates else
-                           "only members of an organisation other than the challenge owner "
+        if candidates:
+            raise InvalidInput("say which of your organisations responds", field="organisation")
+        raise InvalidInput("only members of an organisation other than the challenge owner "
                            "may respond", field="organisation")
     return session.get_one(Organisation, candidates[0])
 
@@ -87,7 +89,8 @@ def _linked(session: Session, data: ResponseInput) -> tuple[str | None, str | No
 
 def _checked_kind(kind: str) -> ResponseKind:
     if kind not in set(ResponseKind):
-        raise InvalidInput(f"a response is an {', a '.join(ResponseKind)}", field="kind")
+        raise InvalidInput("a response is an {kinds}", field="kind",
+                           kinds=", a ".join(ResponseKind))
     return ResponseKind(kind)
 
 
@@ -99,8 +102,8 @@ def response_add(ctx: Context, challenge_ref: str, data: ResponseInput) -> Chall
     if kind == ResponseKind.IDEA and not text:
         raise InvalidInput("describe the idea", field="text")
     if len(text) > MAX_RESPONSE_CHARS:
-        raise InvalidInput(f"a response holds at most {MAX_RESPONSE_CHARS} characters",
-                           field="text")
+        raise InvalidInput("a response holds at most {most} characters", field="text",
+                           most=MAX_RESPONSE_CHARS)
     with ctx.db.session() as session:
         challenge = record_get(session, Challenge, challenge_ref, "challenge")
         responder = _responder(session, ctx, challenge, data.organisation.strip())
@@ -122,14 +125,16 @@ def response_status_set(ctx: Context, challenge_ref: str, response_id: int,
     """Shortlist, decline or accept a response (editors of the challenge owner); who and
     when are kept, and the challenge's followers are notified."""
     if status not in set(ResponseStatus):
-        raise InvalidInput(f"status is one of {', '.join(ResponseStatus)}", field="status")
+        raise InvalidInput("status is one of {statuses}", field="status",
+                           statuses=", ".join(ResponseStatus))
     with ctx.db.session() as session:
         challenge = record_get(session, Challenge, challenge_ref, "challenge")
         if not ctx.actor.can_edit(challenge.organisation_id):
             raise NotAuthorized("only editors of the challenge owner decide on responses")
         response = session.get(ChallengeResponse, response_id)
         if response is None or response.challenge_id != challenge.id:
-            raise NotFound(f"no response {response_id} to this challenge", field="response")
+            raise NotFound("no response {response} to this challenge", field="response",
+                           response=response_id)
         response.status = ResponseStatus(status)
         response.status_by = ctx.actor.username or ""
         response.status_at = utcnow()

@@ -504,7 +504,8 @@ class GraphOut(BaseModel):
 @router.get("/api/registry/graph")
 def api_graph(ctx: ContextDep, term: str | None = None, place: str | None = None,
               kind: str | None = None) -> GraphOut:
-    """Who does what: actors, projects and places as a graph. `term` keeps projects tagged
+    """Who does what: actors, projects and places as a graph (an actor runs, is a partner in
+    or funds a project, ...). `term` keeps projects tagged
     with a taxonomy term (e.g. `digital_twin`), `place` those at a place or in a region
     (e.g. `NO-15`), `kind` actors of one kind (e.g. `company`)."""
     graph = registry_graph(ctx, term, place, kind)

@@ -435,7 +435,8 @@ def registry_search(ctx: Context, text: str, lang: str | None = None,
     if not query_words:
         raise InvalidInput("give some words to search for", field="q")
     if type is not None and type not in MODEL_BY_TYPE:
-        raise InvalidInput(f"type must be one of {', '.join(MODEL_BY_TYPE)}", field="type")
+        raise InvalidInput("type must be one of {types}", field="type",
+                           types=", ".join(MODEL_BY_TYPE))
     ensure_index(ctx)
     vectors = vector_index(ctx) if method != "lexical" else None
     typed = text
@@ -448,8 +449,22 @@ def registry_search(ctx: Context, text: str, lang: str | None = None,
         lexical = [] if method == "embedding" else _ranked(
             session, matches, _words_left(query_words, matches), lang, type, limit)
         admit = MIN_SIMILARITY if method == "fused" else -1.0  # alone: rank them all
-        ranked = _fused(lexical, vectors, typed, type, limit, admit)
-        reasons = _term_reasons(session, matches, [candidate.id for candidate in ranked])
         note = [Reason("typo", "typo", {"wrong": wrong, "right": right})
                 for wrong, right in corrections.items()]
-        return _hits(session, ranked, reasons, lang, note)
+
+        def hits() -> list[SearchHit]:
+            ranked = _fused(lexical, vectors, typed, type, limit, admit)
+            reasons = _term_reasons(session, matches, [candidate.id for candidate in ranked])
+            found = _hits(session, ranked, reasons, lang, note)
+            if vectors is not None and vectors.forget(_gone(ranked, found)):
+                return hits()  # the places of the records gone go to the next nearest
+            return found
+
+        return hits()
+
+
+def _gone(ranked: list[Candidate], hits: list[SearchHit]) -> set[str]:
+    """The candidates found by their vector whose records are no longer there."""
+    shown = {hit.id for hit in hits}
+    return {candidate.id for candidate in ranked
+            if candidate.similarity is not None and candidate.id not in shown}

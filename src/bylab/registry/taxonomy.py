@@ -59,8 +59,8 @@ def check_terms(keys: list[str], kind: TermKind) -> list[str]:
     known = {key for key, term in taxonomy().items() if term.kind == kind}
     for key in keys:
         if key not in known:
-            raise InvalidInput(f"unknown term '{key}'; known: {', '.join(sorted(known))}",
-                               field=kind)
+            raise InvalidInput("unknown term '{term}'; known: {known}", field=kind, term=key,
+                               known=", ".join(sorted(known)))
     return list(dict.fromkeys(keys))
 
 

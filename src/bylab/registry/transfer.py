@@ -87,8 +87,8 @@ class ImportReport:
 
 def _check_kind(kind: str) -> str:
     if kind not in MODELS and kind != "relation":
-        raise InvalidInput(f"type must be one of {', '.join(MODELS)} or relation",
-                           field="type")
+        raise InvalidInput("type must be one of {types} or relation", field="type",
+                           types=", ".join(MODELS))
     return kind
 
 
@@ -286,7 +286,8 @@ def _rows(text: str, format: Format, file: str) -> Iterator[tuple[int, dict[str,
         try:
             records = json.loads(text, parse_float=Decimal)  # amounts stay exact
         except json.JSONDecodeError as error:
-            raise InvalidInput(f"not JSON: {error.msg}", file=file, row=error.lineno) from None
+            raise InvalidInput("not JSON: {problem}", file=file, row=error.lineno,
+                               problem=error.msg) from None
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
             raise InvalidInput("give a JSON list of objects", file=file)
         yield from enumerate(records, 1)
@@ -303,7 +304,8 @@ def _date(body: dict[str, Any], field_name: str) -> date | None:
     try:
         return date.fromisoformat(str(value))
     except ValueError:
-        raise InvalidInput(f"'{value}' is not a date (YYYY-MM-DD)", field=field_name) from None
+        raise InvalidInput("'{value}' is not a date (YYYY-MM-DD)", field=field_name,
+                           value=value) from None
 
 
 def _texts(body: dict[str, Any], field_name: str) -> dict[str, str]:
@@ -312,8 +314,8 @@ def _texts(body: dict[str, Any], field_name: str) -> dict[str, str]:
         raise InvalidInput("give texts by language, e.g. {\"en\": \"...\"}", field=field_name)
     unknown = set(value) - set(LANGUAGES)
     if unknown:
-        raise InvalidInput(f"unknown language {sorted(unknown)[0]!r}; use "
-                           f"{', '.join(LANGUAGES)}", field=field_name)
+        raise InvalidInput("unknown language {language!r}; use {languages}", field=field_name,
+                           language=sorted(unknown)[0], languages=", ".join(LANGUAGES))
     return value
 
 
@@ -343,8 +345,8 @@ def _objects(body: dict[str, Any], field_name: str,
     for entry in value:
         unknown = set(entry) - set(known)
         if unknown:
-            raise InvalidInput(f"unknown key {sorted(unknown)[0]!r}; use {', '.join(known)}",
-                               field=field_name)
+            raise InvalidInput("unknown key {key!r}; use {known}", field=field_name,
+                               key=sorted(unknown)[0], known=", ".join(known))
     return value
 
 
@@ -356,7 +358,8 @@ def _number(value: Any, field_name: str) -> float | None:
     try:
         return float(value)
     except ValueError:
-        raise InvalidInput(f"'{value}' is not a number", field=field_name) from None
+        raise InvalidInput("'{value}' is not a number", field=field_name,
+                           value=value) from None
 
 
 def _year(value: Any) -> int | None:
@@ -366,7 +369,7 @@ def _year(value: Any) -> int | None:
         return value
     if isinstance(value, str) and value.strip().isdigit():
         return int(value)
-    raise InvalidInput(f"'{value}' is not a year", field="years")
+    raise InvalidInput("'{value}' is not a year", field="years", value=value)
 
 
 def _funding(body: dict[str, Any]) -> list[FundingInput] | None:
@@ -394,7 +397,7 @@ def _results(body: dict[str, Any]) -> list[ResultInput] | None:
 def _project(body: dict[str, Any]) -> ProjectInput:
     stage = body.get("stage") or Stage.IDEA
     if stage not in set(Stage):
-        raise InvalidInput(f"unknown stage '{stage}'", field="stage")
+        raise InvalidInput("unknown stage '{stage}'", field="stage", stage=stage)
     partners = body.get("partners") or []
     if not isinstance(partners, list) or not all(
             isinstance(p, dict) and isinstance(p.get("organisation"), str) for p in partners):
@@ -442,7 +445,8 @@ def registry_import(ctx: Context, kind: str, text: str, format: Format, file: st
     (rows done, rows in all)."""
     kind = _check_kind(kind)
     if len(text.encode("utf-8")) > MAX_IMPORT_BYTES:
-        raise InvalidInput(f"an import holds at most {MAX_IMPORT_BYTES // 2**20} MB", file=file)
+        raise InvalidInput("an import holds at most {megabytes} MB", file=file,
+                           megabytes=MAX_IMPORT_BYTES // 2**20)
     rows = list(_rows(text, format, file))
     if kind == "relation":
         return _relations_import(ctx, rows, file, progress)
