@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from threading import Thread
 
 import xstatic.pkg.leaflet as xstatic_leaflet
 from fastapi import FastAPI
@@ -93,4 +94,17 @@ def create_app_from_environment() -> FastAPI:
     """The app of the instance the BYLAB_* variables (or the settings file) configure: what
     each worker process of ``bylab serve --workers N`` builds. The schema is brought up to
     date once, by the serving command, before the workers start."""
-    return create_app(Bylab(Settings()))
+    app = create_app(Bylab(Settings()))
+    # Beside serving, so the worker is up as soon as before and ready in a second or two.
+    Thread(target=prepare_routes, args=(app,), name="prepare-routes", daemon=True).start()
+    return app
+
+
+def prepare_routes(app: FastAPI) -> None:
+    """Have FastAPI prepare every route now. It prepares the routes of an included router
+    (their dependencies and parameter models) when a request first passes through it: up to
+    a second of CPU, paid by the first reader of a dashboard page in a new worker."""
+    unmatched = {"type": "http", "method": "GET", "path": "/-/", "root_path": "",
+                 "query_string": b"", "headers": []}
+    for route in app.router.routes:
+        route.matches(dict(unmatched))

@@ -38,8 +38,9 @@ def check_port_free(host: str, port: int) -> None:
         except OSError as error:
             if error.errno == errno.EADDRINUSE:
                 raise BylabError(
-                    f"port {port} on {host} is already in use (another bylab?). "
-                    f"Stop it or choose another port with --port.", field="port"
+                    "port {port} on {host} is already in use (another bylab?). "
+                    "Stop it or choose another port with --port.", field="port",
+                    port=port, host=host,
                 ) from None
             raise
 

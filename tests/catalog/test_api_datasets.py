@@ -119,7 +119,9 @@ def test_bad_upload_names_file_and_row(http: httpx.Client, tokens: dict[str, str
                          files={"file": ("ragged.csv", b"a;b\n1;2\n3\n")})
     assert response.status_code == 400
     assert response.json()["error"] == {
-        "message": response.json()["error"]["message"], "file": "ragged.csv", "row": 3}
+        "message": response.json()["error"]["message"], "file": "ragged.csv", "row": 3,
+        "message_id": "line {line} has a different number of fields than the header "
+                      "({problem}): {text!r}"}
     assert http.get("/api/datasets/ragged", headers=_auth(tokens["mia"])).status_code == 404
     assert list(embedded.settings.uploads_dir.iterdir()) == []
 

@@ -58,7 +58,8 @@ def organisation_create(
     check_name(name)
     with ctx.db.session() as session:
         if session.scalar(select(Organisation).where(Organisation.name == name)):
-            raise Conflict(f"an organisation named '{name}' exists already", field="name")
+            raise Conflict("an organisation named '{name}' exists already", field="name",
+                           name=name)
         organisation = Organisation(
             name=name,
             title=title,
@@ -78,7 +79,7 @@ def organisation_get(session: Session, name_or_id: str) -> Organisation:
         )
     )
     if organisation is None:
-        raise NotFound(f"no organisation '{name_or_id}'", field="organisation")
+        raise NotFound("no organisation '{name}'", field="organisation", name=name_or_id)
     return organisation
 
 
@@ -103,7 +104,7 @@ def network_add_member(ctx: Context, network: str, member: str) -> None:
         if not ctx.actor.can_admin(network_org.id):
             raise NotAuthorized("only the network's administrators may add members")
         if network_org.kind != OrganisationKind.NETWORK:
-            raise InvalidInput(f"'{network_org.name}' is not a network", field="network")
+            raise InvalidInput("'{name}' is not a network", field="network", name=network_org.name)
         if session.get(NetworkMembership, (network_org.id, member_org.id)) is None:
             session.add(NetworkMembership(network_id=network_org.id, member_id=member_org.id))
 
@@ -139,7 +140,8 @@ def user_create(
     check_name(username, "username")
     with ctx.db.session() as session:
         if session.scalar(select(User).where(User.username == username)):
-            raise Conflict(f"a user named '{username}' exists already", field="username")
+            raise Conflict("a user named '{username}' exists already", field="username",
+                           username=username)
         user = User(
             username=username,
             password_hash=hash_password(password),
@@ -159,7 +161,7 @@ def membership_set(ctx: Context, username: str, organisation: str, role: Role) -
             raise NotAuthorized("only the organisation's administrators may set roles")
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
-            raise NotFound(f"no user '{username}'", field="username")
+            raise NotFound("no user '{username}'", field="username", username=username)
         membership = session.get(Membership, (user.id, org.id))
         if membership is None:
             session.add(Membership(user_id=user.id, organisation_id=org.id, role=Role(role)))
@@ -218,7 +220,7 @@ def token_create(ctx: Context, name: str, username: str | None = None) -> str:
         target_name = username or ctx.actor.username
         user = session.scalar(select(User).where(User.username == target_name))
         if user is None:
-            raise NotFound(f"no user '{target_name}'", field="username")
+            raise NotFound("no user '{username}'", field="username", username=target_name)
         if user.id != ctx.actor.user_id and not ctx.actor.is_sysadmin:
             raise NotAuthorized("you may create tokens for yourself only")
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -261,7 +263,7 @@ def token_revoke(ctx: Context, token_id: str) -> None:
     with ctx.db.session() as session:
         token = session.get(ApiToken, token_id)
         if token is None:
-            raise NotFound(f"no token '{token_id}'")
+            raise NotFound("no token '{token}'", token=token_id)
         if token.user_id != ctx.actor.user_id and not ctx.actor.is_sysadmin:
             raise NotAuthorized("you may revoke your own tokens only")
         session.delete(token)

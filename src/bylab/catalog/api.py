@@ -275,8 +275,8 @@ async def _received_upload(request: Request, ctx: Context) -> ReceivedForm:
     limit = ctx.settings.max_upload_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit + FORM_OVERHEAD_BYTES:
-        raise TooLarge(f"the upload is {int(declared):,} bytes; the limit is {limit:,}",
-                       field=FILE_FIELD)
+        raise TooLarge("the upload is {size:,} bytes; the limit is {limit:,}",
+                       field=FILE_FIELD, size=int(declared), limit=limit)
     form = await receive_form(request.stream(), request.headers.get("content-type", ""),
                               ctx.settings.uploads_dir, limit)
     if form.file_path is None:
@@ -290,6 +290,7 @@ def _metadata_from_json(body: bytes) -> DatasetMetadata:
     try:
         return DatasetMetadata.model_validate(json.loads(body))
     except json.JSONDecodeError as error:
-        raise InvalidInput(f"not valid JSON: {error.msg}", field="metadata") from None
+        raise InvalidInput("not valid JSON: {problem}", field="metadata",
+                           problem=error.msg) from None
     except ValidationError as error:
         raise invalid_input_from(error) from None

@@ -79,7 +79,7 @@ class CkanCall:
         except (TypeError, ValueError):
             raise InvalidInput("Invalid integer", field=key) from None
         if value < minimum:
-            raise InvalidInput(f"Must be at least {minimum}", field=key)
+            raise InvalidInput("Must be at least {minimum}", field=key, minimum=minimum)
         return value
 
     def flag(self, key: str, default: bool = False) -> bool:
@@ -251,7 +251,7 @@ def _solr_time(text: str, field: str) -> datetime | None:
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise InvalidInput(f"Invalid date {text!r} in range", field=field) from None
+        raise InvalidInput("Invalid date {text!r} in range", field=field, text=text) from None
 
 
 def _with_words(query: DatasetQuery, words: str) -> DatasetQuery:
@@ -260,7 +260,7 @@ def _with_words(query: DatasetQuery, words: str) -> DatasetQuery:
 
 def _single(current: str | None, value: str, field: str, source: str) -> str:
     if current not in (None, value):
-        raise InvalidInput(f"one {field}: filter at a time", field=source)
+        raise InvalidInput("one {field_name}: filter at a time", field=source, field_name=field)
     return value
 
 
@@ -286,7 +286,7 @@ def _apply_term(query: DatasetQuery, field: str, value: str, source: str) -> Dat
         return replace(query, licence_id=_single(query.licence_id, value, field, source))
     if field in {"text", "title", "notes"} and source == "q":
         return _with_words(query, value)
-    raise InvalidInput(f"cannot filter on field {field!r}", field=source)
+    raise InvalidInput("cannot filter on field {field_name!r}", field=source, field_name=field)
 
 
 def parse_filters(q: str, fq: str, base: DatasetQuery) -> DatasetQuery:
@@ -301,12 +301,12 @@ def parse_filters(q: str, fq: str, base: DatasetQuery) -> DatasetQuery:
             elif word in {"AND", "&&", "*:*", "*"}:
                 continue
             elif word in {"OR", "NOT", "||"} or word.startswith("-"):
-                raise InvalidInput(f"'{word}' is not supported; terms are combined with AND",
-                                   field=source)
+                raise InvalidInput("'{word}' is not supported; terms are combined with AND",
+                                   field=source, word=word)
             elif source == "q":
                 query = _with_words(query, word)
             else:
-                raise InvalidInput(f"expected field:value, got {word!r}", field=source)
+                raise InvalidInput("expected field:value, got {word!r}", field=source, word=word)
     return query
 
 
@@ -319,8 +319,9 @@ def parse_sort(sort: str) -> DatasetSort:
         try:
             return DatasetSort(f"{field} {direction.strip() or 'asc'}")
         except ValueError:
-            raise InvalidInput(f"cannot sort by {clause!r}; use one of "
-                               f"{[item.value for item in DatasetSort]}", field="sort") from None
+            choices = [item.value for item in DatasetSort]
+            raise InvalidInput("cannot sort by {clause!r}; use one of {choices}", field="sort",
+                               clause=clause, choices=choices) from None
     return DatasetSort.MODIFIED_DESC
 
 
@@ -369,15 +370,15 @@ class SearchRequest:
 def _search_request(call: CkanCall) -> SearchRequest:
     rows = call.integer("rows", 10)
     if rows > MAX_ROWS:
-        raise InvalidInput(f"Must be less than or equal to {MAX_ROWS}", field="rows")
+        raise InvalidInput("Must be less than or equal to {limit}", field="rows", limit=MAX_ROWS)
     sort = parse_sort(call.text("sort", "score desc, metadata_modified desc"))
     query = parse_filters(call.text("q"), call.text("fq"),
                           DatasetQuery(sort=sort, rows=rows, start=call.integer("start", 0)))
     facet_fields = call.names("facet.field")
     unknown = [field for field in facet_fields if field not in CKAN_FACETS]
     if unknown:
-        raise InvalidInput(f"cannot facet on {unknown}; use {list(CKAN_FACETS)}",
-                           field="facet.field")
+        raise InvalidInput("cannot facet on {unknown}; use {facets}",
+                           field="facet.field", unknown=unknown, facets=list(CKAN_FACETS))
     return SearchRequest(query, tuple(facet_fields), call.integer("facet.limit", 50, -1),
                          call.flag("include_private"))
 

@@ -97,8 +97,8 @@ def add(
         dataset = _with_progress(file, lambda progress: publish.dataset_publish(
             ctx, metadata, file, file.name, progress, sheet))
     except Conflict as error:
-        raise Conflict(f"{error.message}; add --new-version to store the file as its next "
-                       "version", field=error.field) from None
+        raise Conflict("{problem}; add --new-version to store the file as its next version",
+                       field=error.field, problem=error.message) from None
     _print_version(dataset.name, dataset.versions[-1])
 
 

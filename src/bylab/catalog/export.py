@@ -74,8 +74,8 @@ def dataset_export(ctx: Context, name_or_id: str, fmt: str,
     export_format = _export_format(fmt)
     dataset, stored = _readable_version(ctx, name_or_id, version)
     if export_format == ExportFormat.GEOJSON and stored.source_format != "geojson":
-        raise InvalidInput(f"dataset '{dataset.name}' has no geometries; GeoJSON is offered "
-                           "for spatial datasets only", field="format")
+        raise InvalidInput("dataset '{name}' has no geometries; GeoJSON is offered for "
+                           "spatial datasets only", field="format", name=dataset.name)
     table = ctx.tables.resolve(stored.table_path)
     download_name = f"{dataset.name}-v{stored.version}.{export_format}"
     if export_format == ExportFormat.PARQUET:
@@ -111,7 +111,7 @@ def version_preview(ctx: Context, dataset: Dataset, stored: DatasetVersion, limi
 
 def _check_preview_window(limit: int, offset: int) -> None:
     if not 0 <= limit <= MAX_PREVIEW_ROWS:
-        raise InvalidInput(f"must be between 0 and {MAX_PREVIEW_ROWS}", field="limit")
+        raise InvalidInput("must be between 0 and {limit}", field="limit", limit=MAX_PREVIEW_ROWS)
     if offset < 0:
         raise InvalidInput("must not be negative", field="offset")
 
@@ -149,8 +149,8 @@ def _export_format(fmt: str) -> ExportFormat:
     try:
         return ExportFormat(fmt.lower())
     except ValueError:
-        raise InvalidInput(f"unknown format '{fmt}'; use {', '.join(ExportFormat)}",
-                           field="format") from None
+        raise InvalidInput("unknown format '{fmt}'; use {formats}",
+                           field="format", fmt=fmt, formats=", ".join(ExportFormat)) from None
 
 
 def _readable_version(ctx: Context, name_or_id: str,

@@ -87,7 +87,7 @@ def _catalogue_query(request: Request) -> DatasetQuery:
     sort = params.get("sort", DatasetSort.MODIFIED_DESC)
     page = params.get("page", "1")
     if sort not in SORT_LABELS:
-        raise InvalidInput(f"unknown sort order {sort!r}", field="sort")
+        raise InvalidInput("unknown sort order {sort!r}", field="sort", sort=sort)
     if not page.isdigit() or int(page) < 1:
         raise InvalidInput("must be a whole number from 1", field="page")
     return DatasetQuery(
@@ -144,7 +144,8 @@ def _chosen_version(dataset: Dataset, requested: str | None) -> DatasetVersion |
     for version in dataset.versions:
         if str(version.version) == requested:
             return version
-    raise NotFound(f"dataset '{dataset.name}' has no version {requested}", field="version")
+    raise NotFound("dataset '{name}' has no version {version}", field="version",
+                   name=dataset.name, version=requested)
 
 
 def _preview(ctx: Context, dataset: Dataset, version: DatasetVersion | None,

@@ -78,7 +78,7 @@ def _insert_dataset(session: Session, ctx: Context, metadata: DatasetMetadata,
     organisation = organisation_get(session, metadata.organisation)
     _require_editor(ctx, organisation.id)
     if session.scalar(select(Dataset.id).where(Dataset.name == metadata.name)):
-        raise Conflict(f"a dataset named '{metadata.name}' exists already", field="name")
+        raise Conflict("a dataset named '{name}' exists already", field="name", name=metadata.name)
     dataset = Dataset(id=dataset_id or new_id(), name=metadata.name,
                       organisation_id=organisation.id, versions=[])
     _apply_metadata(session, dataset, metadata, organisation)
@@ -106,7 +106,8 @@ def _apply_metadata(
 ) -> None:
     unknown_places = _unknown_places(session, metadata.spatial)
     if unknown_places:
-        raise InvalidInput(f"unknown place code(s): {', '.join(unknown_places)}", field="spatial")
+        raise InvalidInput("unknown place code(s): {codes}", field="spatial",
+                           codes=", ".join(unknown_places))
     if metadata.visibility != Visibility.SHARED and metadata.shared_with:
         raise InvalidInput("'shared_with' needs visibility 'shared'", field="shared_with")
     if (metadata.temporal_start and metadata.temporal_end
@@ -143,7 +144,8 @@ def _replace_shares(session: Session, dataset: Dataset, shared_with: list[str]) 
         try:
             organisation = organisation_get(session, name)
         except NotFound:
-            raise InvalidInput(f"no organisation or network '{name}'", field="shared_with") from None
+            raise InvalidInput("no organisation or network '{name}'", field="shared_with",
+                               name=name) from None
         session.add(DatasetShare(dataset_id=dataset.id, organisation_id=organisation.id))
 
 

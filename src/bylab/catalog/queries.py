@@ -125,7 +125,7 @@ def dataset_get(session: Session, ctx: Context, name_or_id: str) -> Dataset:
         .options(selectinload(Dataset.versions))
     )
     if dataset is None:
-        raise NotFound(f"no dataset '{name_or_id}'", field="id")
+        raise NotFound("no dataset '{name}'", field="id", name=name_or_id)
     return dataset
 
 
@@ -137,13 +137,14 @@ def dataset_show(ctx: Context, name_or_id: str) -> Dataset:
 def dataset_version(dataset: Dataset, version: int | None = None) -> DatasetVersion:
     """The given version of a dataset, or its latest."""
     if not dataset.versions:
-        raise NotFound(f"dataset '{dataset.name}' has no data yet", field="version")
+        raise NotFound("dataset '{name}' has no data yet", field="version", name=dataset.name)
     if version is None:
         return dataset.versions[-1]
     for candidate in dataset.versions:
         if candidate.version == version:
             return candidate
-    raise NotFound(f"dataset '{dataset.name}' has no version {version}", field="version")
+    raise NotFound("dataset '{name}' has no version {version}", field="version",
+                   name=dataset.name, version=version)
 
 
 def dataset_search(ctx: Context, query: DatasetQuery) -> DatasetPage:
@@ -176,7 +177,7 @@ def dataset_facets(ctx: Context, query: DatasetQuery, facets: list[DatasetFacet]
 
 def _check_page(query: DatasetQuery) -> None:
     if not 0 <= query.rows <= MAX_ROWS:
-        raise InvalidInput(f"must be between 0 and {MAX_ROWS}", field="rows")
+        raise InvalidInput("must be between 0 and {limit}", field="rows", limit=MAX_ROWS)
     if query.start < 0:
         raise InvalidInput("must not be negative", field="start")
 

@@ -23,19 +23,19 @@ from sqlalchemy import func, select
 from bylab.catalog.queries import cached_read, visibility_key
 from bylab.core import Context
 from bylab.errors import InvalidInput
+from bylab.dashboard.profile_reads import profile_data
 from bylab.indicators.actions import (
     Coverage,
     KpiEntry,
     ValueRow,
-    indicator_coverage,
     indicator_values,
     kpi_list,
     kpi_show,
 )
-from bylab.indicators.compare import Comparison, PeerKind, indicator_compare, standings
+from bylab.indicators.compare import PeerKind, indicator_compare, standings
 from bylab.indicators.models import IndicatorTarget, IndicatorValue
 from bylab.indicators.reads import readable_plain_values
-from bylab.indicators.targets import TargetStatus, target_status
+from bylab.indicators.targets import TargetStatus
 from bylab.places.models import Place
 from bylab.places.queries import place_children, place_get
 
@@ -178,7 +178,7 @@ def overview(ctx: Context, region_id: str | None = None, kpi: str | None = None,
     kpis = defined_kpis()
     entry = kpi_show(kpi) if kpi else _default_kpi(kpis)
     if entry.definition is None:
-        raise InvalidInput(f"KPI '{entry.kpi.code}' has no values to map", field="kpi")
+        raise InvalidInput("KPI '{code}' has no values to map", field="kpi", code=entry.kpi.code)
     region = _place(ctx, region_id or ctx.settings.default_region)
     members = place_children(ctx, region.id, date.today())
     municipalities = [place for place in members if place.level == "municipality"]
@@ -237,12 +237,11 @@ def _scope_ids(ctx: Context, region: Place, municipalities: list[Place],
 # ---------------------------------------------------------------- profile
 
 def profile(ctx: Context, place_id: str) -> Profile:
-    """Everything the city profile shows of one place, from the values the actor may see."""
-    coverage = indicator_coverage(ctx, place_id)
-    place = _place(ctx, coverage.place_id)
-    rows = indicator_values(ctx, place=place.id)
-    comparison = _region_comparison(ctx, place)
-    targets = target_status(ctx, place.id)
+    """Everything the city profile shows of one place, from the values the actor may see
+    (read at once: ``profile_reads``)."""
+    data = profile_data(ctx, place_id)
+    place, coverage, rows = data.place, data.coverage, data.values
+    comparison, targets = data.comparison, data.targets
     kpis, others = [], []
     for status in [*coverage.kpis, *coverage.context]:
         code = status.entry.kpi.code
@@ -261,15 +260,6 @@ def profile(ctx: Context, place_id: str) -> Profile:
                    kpis, others)
 
 
-def _region_comparison(ctx: Context, place: Place) -> Comparison | None:
-    if place.parent_id is None:
-        return None
-    try:
-        return indicator_compare(ctx, PeerKind.REGION, place.id)
-    except InvalidInput:  # the place has no values, so nothing to compare
-        return None
-
-
 def _headline(kpis: list[ProfileKpi]) -> list[tuple[str, float | None, str, str]]:
     """The latest value of each context indicator (population density): label, value, unit,
     period."""
@@ -285,8 +275,8 @@ def parse_place_ids(text: str) -> list[str]:
     """'no-1506, NO-1508' -> ['NO-1506', 'NO-1508'] (order kept, duplicates dropped), 2–6."""
     ids = list(dict.fromkeys(item.strip().upper() for item in text.split(",") if item.strip()))
     if not MIN_COMPARED <= len(ids) <= MAX_COMPARED:
-        raise InvalidInput(f"compare {MIN_COMPARED} to {MAX_COMPARED} places, not {len(ids)}",
-                           field="places")
+        raise InvalidInput("compare {low} to {high} places, not {count}", field="places",
+                           low=MIN_COMPARED, high=MAX_COMPARED, count=len(ids))
     return ids
 
 

@@ -61,9 +61,9 @@ def chart_choice(columns: dict[str, str], x: str | None, y: str | None,
     y_options = [name for name, kind in columns.items()
                  if _is_numeric(kind) and not _is_time(name, kind)]
     if x is not None and x not in x_options:
-        raise InvalidInput(f"'{x}' is not a time or text column of this dataset", field="x")
+        raise InvalidInput("'{x}' is not a time or text column of this dataset", field="x", x=x)
     if y is not None and y not in y_options:
-        raise InvalidInput(f"'{y}' is not a number column of this dataset", field="y")
+        raise InvalidInput("'{y}' is not a number column of this dataset", field="y", y=y)
     chosen_x = x or _default_x(columns, x_options)
     chosen_y = y or next((name for name in y_options if name != chosen_x), None)
     if chosen_x is None or chosen_y is None:
@@ -74,8 +74,8 @@ def chart_choice(columns: dict[str, str], x: str | None, y: str | None,
             Aggregate.SUM if columns[chosen_y] in {"BIGINT", "INTEGER", "HUGEINT"}
             else Aggregate.MEAN)
     except ValueError:
-        raise InvalidInput(f"aggregate '{aggregate}' is not one of sum, avg, count",
-                           field="aggregate") from None
+        raise InvalidInput("aggregate '{aggregate}' is not one of sum, avg, count",
+                           field="aggregate", aggregate=aggregate) from None
     return ChartChoice(chosen_x, chosen_y, chosen_aggregate, x_options, y_options)
 
 
@@ -122,7 +122,7 @@ def dataset_features(ctx: Context, name: str, version: int | None = None,
     geometry = next((column for column, kind in columns.items()
                      if column.lower() == "geometry" or kind == "GEOMETRY"), None)
     if geometry is None:
-        raise InvalidInput(f"dataset '{name}' has no geometry column", field="geometry")
+        raise InvalidInput("dataset '{name}' has no geometry column", field="geometry", name=name)
     labels = [column for column, kind in columns.items()
               if kind == "VARCHAR" and column != geometry][:3]
     selected = ", ".join(_quoted(column) for column in [geometry, *labels])

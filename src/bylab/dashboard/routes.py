@@ -45,7 +45,7 @@ from bylab.dashboard.svg import (
 from bylab.errors import InvalidInput, NotFound
 from bylab.places.queries import places_feature_collection
 from bylab.indicators.actions import KpiEntry, ValueRow, kpi_show
-from bylab.web.i18n import format_number, translations_for
+from bylab.web.i18n import format_number, translated_text, translations_for
 from bylab.web.security import ContextDep, bylab_of
 from bylab.web.templating import language_of, render
 
@@ -165,8 +165,8 @@ def _selection(region: str | None, kpi: str | None, year: str | None,
     try:
         scope = PeerScope(peers)
     except ValueError:
-        raise InvalidInput(f"peer group '{peers}' is not one of region, country",
-                           field="peers") from None
+        raise InvalidInput("peer group '{peers}' is not one of region, country",
+                           field="peers", peers=peers) from None
     return {"region_id": region or None, "kpi": kpi or None, "year": year or None,
             "peers": scope}
 
@@ -177,7 +177,7 @@ def _selection(region: str | None, kpi: str | None, year: str | None,
 def asset(name: str) -> FileResponse:
     path = ASSETS_DIR / name
     if path.parent != ASSETS_DIR or not path.is_file() or path.suffix not in ASSET_TYPES:
-        raise NotFound(f"no dashboard asset '{name}'")
+        raise NotFound("no dashboard asset '{name}'", name=name)
     return FileResponse(path, media_type=ASSET_TYPES[path.suffix],
                         headers={"Cache-Control": "public, max-age=3600"})
 
@@ -260,7 +260,8 @@ def _map_texts(view: Overview, language: str) -> tuple[str, str, str]:
     """The map's title, unit and classification method in ``language``."""
     gettext = translations_for(language).gettext
     title = f"{view.kpi.kpi.name(language)}, {view.region.name} {view.year or '–'}"
-    unit = view.kpi.definition.unit_label if view.kpi.definition else ""
+    unit = translated_text(view.kpi.definition.unit_label if view.kpi.definition else "",
+                           language)
     peers = gettext("this region") if view.peers == PeerScope.REGION \
         else gettext("the whole country")
     method = gettext("Classes: quantiles of the %(count)s values of the peer group "
@@ -398,9 +399,10 @@ def compare_svg(request: Request, ctx: ContextDep, places: str, kpi: str) -> Res
     wanted = kpi_show(kpi).kpi.code
     item = next((item for item in compared.kpis if item.entry.kpi.code == wanted), None)
     if item is None:
-        raise NotFound(f"none of these places has a value of {wanted}", field="kpi")
+        raise NotFound("none of these places has a value of {kpi}", field="kpi", kpi=wanted)
     names = {place.id: f"{place.name} ({place.id})" for place in compared.places}
-    unit = item.entry.definition.unit_label if item.entry.definition else ""
+    unit = translated_text(item.entry.definition.unit_label if item.entry.definition else "",
+                           language_of(request))
     svg = line_chart(item.entry.kpi.name(language_of(request)), unit, item.periods,
                      {names[place_id]: points for place_id, points in item.series.items()},
                      lambda value: format_number(value, language_of(request)))
@@ -414,7 +416,7 @@ def embed_compare(request: Request, places: str, kpi: str) -> HTMLResponse:
     wanted = kpi_show(kpi).kpi.code
     charts = [chart for chart in _compare_json(compared) if chart["kpi"] == wanted]
     if not charts:
-        raise NotFound(f"no public values of {wanted} for these places", field="kpi")
+        raise NotFound("no public values of {kpi} for these places", field="kpi", kpi=wanted)
     return render(request, "dashboard/embed_chart.html", chart=charts[0])
 
 

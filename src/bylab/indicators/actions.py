@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any, Protocol, TypeVar
 
 import orjson
@@ -106,6 +107,27 @@ def kpi_slug(code: str) -> str:
 def kpi_list(definitions: dict[str, Definition] | None = None,
              mappings: dict[str, CountryMapping] | None = None) -> list[KpiEntry]:
     """The 91 U4SSC KPIs in catalogue order, then bylab's context indicators."""
+    if definitions is None and mappings is None:
+        return list(_bundled_kpi_list())
+    return _kpi_entries(definitions, mappings)
+
+
+@cache
+def _bundled_kpi_list() -> tuple[KpiEntry, ...]:
+    """The catalogue with the bundled definitions and mappings (themselves read once)."""
+    return tuple(_kpi_entries(None, None))
+
+
+@cache
+def _bundled_kpis_by_slug() -> dict[str, KpiEntry]:
+    by_slug: dict[str, KpiEntry] = {}
+    for entry in _bundled_kpi_list():
+        by_slug.setdefault(entry.slug, entry)
+    return by_slug
+
+
+def _kpi_entries(definitions: dict[str, Definition] | None,
+                 mappings: dict[str, CountryMapping] | None) -> list[KpiEntry]:
     definitions = definitions if definitions is not None else bundled_definitions()
     mappings = mappings if mappings is not None else bundled_mappings()
     kpis = list(u4ssc_kpis())
@@ -125,11 +147,10 @@ def _countries(definition: Definition | None,
 
 def kpi_show(code_or_slug: str) -> KpiEntry:
     """One KPI by code ('EN: EN: AQ: 2C') or slug ('EN-EN-AQ-2C'); NotFound otherwise."""
-    wanted = kpi_slug(code_or_slug)
-    for entry in kpi_list():
-        if entry.slug == wanted:
-            return entry
-    raise NotFound(f"no KPI '{code_or_slug}'", field="kpi")
+    found = _bundled_kpis_by_slug().get(kpi_slug(code_or_slug))
+    if found is not None:
+        return found
+    raise NotFound("no KPI '{kpi}'", field="kpi", kpi=code_or_slug)
 
 
 # ---------------------------------------------------------------- computing
@@ -313,17 +334,42 @@ def indicator_values(ctx: Context, place: str | None = None, kpi: str | None = N
                      ) -> list[ValueRow]:
     """Stored values the actor may see, filtered by place id, KPI (code or slug) and period,
     ordered by KPI, place and period; with ``include_missing`` also the missing records."""
-    methods = {code: definition.method.value for code, definition in
-               bundled_definitions().items()}
     with ctx.db.session() as session:
         stored = stored_values(session, ctx, place, kpi, period, include_missing)
-        names = _place_names(session, {item.place_id for item in stored})
+        names = place_names(session, {item.place_id for item in stored})
+    return value_rows(stored, names)
+
+
+class ComputedValue(Protocol):
+    """A value as comparisons and targets read it: the ORM row, or a plain read of its
+    columns (``bylab.dashboard.profile_reads``)."""
+
+    kpi_code: str
+    place_id: str
+    period: str
+    value: float | None
+
+
+class StoredRecord(ComputedValue, Protocol):
+    """A stored value or missing record as exports and coverage read it."""
+
+    status: str
+    unit: str
+    reason: str
+    computed_at: datetime
+
+
+def value_rows(stored: Iterable[StoredRecord], names: dict[str, str]) -> list[ValueRow]:
+    """The exported rows of stored records, in their order."""
+    methods = {code: definition.method.value for code, definition in
+               bundled_definitions().items()}
     return [ValueRow(item.kpi_code, item.place_id, names.get(item.place_id, ""), item.period,
                      item.value, item.unit, methods.get(item.kpi_code, ""), item.status,
                      item.reason, item.computed_at) for item in stored]
 
 
-def _place_names(session: Session, place_ids: set[str]) -> dict[str, str]:
+def place_names(session: Session, place_ids: set[str]) -> dict[str, str]:
+    """Place id -> name."""
     if not place_ids:
         return {}
     rows = session.execute(select(Place.id, Place.name).where(Place.id.in_(place_ids)))
@@ -335,7 +381,8 @@ def indicator_value_show(ctx: Context, kpi: str, place: str, period: str) -> Ind
     with ctx.db.session() as session:
         found = stored_values(session, ctx, place, kpi, period, include_missing=True)
     if not found:
-        raise NotFound(f"no value of '{kpi}' for '{place}' in {period}", field="kpi")
+        raise NotFound("no value of '{kpi}' for '{place}' in {period}", field="kpi", kpi=kpi,
+                       place=place, period=period)
     return found[0]
 
 
@@ -344,13 +391,15 @@ def indicator_coverage(ctx: Context, place_id: str) -> Coverage:
     with the status of each KPI: computed, missing (with the reason of the latest period),
     not_mapped (no input mapping for the place's country) or not_defined (no definition)."""
     with ctx.db.session() as session:
-        place = (session.get(Place, place_id.strip())
-                 or session.get(Place, place_id.strip().upper()))
-        if place is None:
-            raise NotFound(f"no place with id '{place_id}'", field="place")
+        place = find_place(session, place_id)
         stored = stored_values(session, ctx, place.id, None, None, include_missing=True)
-    entries = kpi_list()
-    statuses = [_kpi_status(entry, place.country, stored) for entry in entries]
+    return coverage_of(place, stored)
+
+
+def coverage_of(place: Place, stored: list[StoredRecord]) -> Coverage:
+    """The coverage of a place from its stored values and missing records that the reader
+    may see (see ``indicator_coverage``)."""
+    statuses = [_kpi_status(entry, place.country, stored) for entry in kpi_list()]
     u4ssc = [status for status in statuses if status.entry.kpi.framework == U4SSC]
     return Coverage(place.id, place.name, len(u4ssc),
                     sum(status.status == "computed" for status in u4ssc),
@@ -358,7 +407,16 @@ def indicator_coverage(ctx: Context, place_id: str) -> Coverage:
                     [status for status in statuses if status.entry.kpi.framework != U4SSC])
 
 
-def _kpi_status(entry: KpiEntry, country: str, stored: list[IndicatorValue]) -> KpiCoverage:
+def find_place(session: Session, place_id: str) -> Place:
+    """A place by id as written, else upper-cased; NotFound (field ``place``) otherwise."""
+    place = (session.get(Place, place_id.strip())
+             or session.get(Place, place_id.strip().upper()))
+    if place is None:
+        raise NotFound("no place with id '{place}'", field="place", place=place_id)
+    return place
+
+
+def _kpi_status(entry: KpiEntry, country: str, stored: list[StoredRecord]) -> KpiCoverage:
     if entry.definition is None:
         return KpiCoverage(entry, "not_defined")
     if country not in entry.countries:

@@ -155,7 +155,7 @@ def _user_context(username: str) -> Context:
     with system.db.session() as session:
         user = session.scalar(select(User).where(User.username == username.strip()))
         if user is None or not user.active:
-            raise NotFound(f"no active user '{username}'", field="reviewer")
+            raise NotFound("no active user '{username}'", field="reviewer", username=username)
         return system.bylab.context(actor_for_user(session, user))
 
 

@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from bylab.core import Context
 from bylab.errors import InvalidInput, NotFound
-from bylab.indicators.actions import kpi_show, readable_values
+from bylab.indicators.actions import ComputedValue, kpi_show, readable_values
 from bylab.indicators.crosswalk import Comparability, CrosswalkEntry, cross_country
 from bylab.indicators.kpis import DIMENSIONS
 from bylab.indicators.models import IndicatorValue
@@ -149,14 +149,26 @@ def indicator_compare(ctx: Context, peers: PeerKind, place: str | None = None,
         stored = readable_values(session, ctx, codes, peer_ids)
         names = dict(session.execute(select(Place.id, Place.name)
                                      .where(Place.id.in_(peer_ids))).all())
-    comparison = Comparison(place_id, PeerKind(peers).value, label, sorted(peer_ids),
-                            years_before)
+    comparison = comparison_of(Comparison(place_id, PeerKind(peers).value, label,
+                                          sorted(peer_ids), years_before),
+                               codes, stored, names, period, crosswalk)
+    if kpi and comparison.refused:
+        raise InvalidInput("not compared: {reason}", field="ids", reason=comparison.refused[0])
+    return comparison
+
+
+def comparison_of(comparison: Comparison, codes: list[str], stored: list[ComputedValue],
+                  names: dict[str, str], period: str | None,
+                  crosswalk: tuple[CrosswalkEntry, ...] | None = None) -> Comparison:
+    """Fill ``comparison`` (its place, peer group and years) with the KPIs ``codes`` compared
+    over the peers' readable computed values ``stored`` (see ``indicator_compare``)."""
+    place_id = comparison.place_id
     for code in codes:
         series = _series(stored, code)
         chosen = period or _latest_period(series, place_id)
         if chosen is None:
             continue
-        compared = _compare_kpi(code, chosen, series, names, years_before)
+        compared = _compare_kpi(code, chosen, series, names, comparison.years_before)
         across = cross_country(code, {entry.place_id.split("-", 1)[0]
                                       for entry in compared.entries}, crosswalk)
         if across is not None and across.level == Comparability.NOT_COMPARABLE:
@@ -165,20 +177,22 @@ def indicator_compare(ctx: Context, peers: PeerKind, place: str | None = None,
         if across is not None:
             compared.comparability, compared.warning = across.level.value, across.message
         comparison.kpis.append(compared)
-    if kpi and comparison.refused:
-        raise InvalidInput(f"not compared: {comparison.refused[0]}", field="ids")
     comparison.dimensions = _dimension_scores(comparison.kpis, place_id)
     return comparison
 
 
 def _kpis_of(session: Session, ctx: Context, place_id: str | None) -> list[str]:
     assert place_id is not None
+    return kpis_held(readable_values(session, ctx, sorted(bundled_definitions()), {place_id}))
+
+
+def kpis_held(stored: list[ComputedValue]) -> list[str]:
+    """The defined KPIs (sorted) that the computed values ``stored`` are of."""
     known = set(bundled_definitions())
-    held = {item.kpi_code for item in readable_values(session, ctx, sorted(known), {place_id})}
-    return sorted(held)
+    return sorted({item.kpi_code for item in stored if item.kpi_code in known})
 
 
-def _series(stored: list[IndicatorValue], code: str) -> dict[str, dict[str, float]]:
+def _series(stored: list[ComputedValue], code: str) -> dict[str, dict[str, float]]:
     """period -> place id -> value, for one KPI."""
     by_period: dict[str, dict[str, float]] = {}
     for item in stored:
@@ -198,7 +212,7 @@ def _compare_kpi(code: str, period: str, series: dict[str, dict[str, float]],
     entry = kpi_show(code)
     definition = entry.definition
     if definition is None:
-        raise InvalidInput(f"KPI '{code}' has no definition yet", field="kpi")
+        raise InvalidInput("KPI '{code}' has no definition yet", field="kpi", code=code)
     values = series.get(period, {})
     ranked = standings(values, definition.direction)
     previous = series.get(_shift(period, 1), {})
@@ -214,7 +228,7 @@ def _compare_kpi(code: str, period: str, series: dict[str, dict[str, float]],
 
 def _shift(period: str, years: int) -> str:
     if not period.isdigit():
-        raise InvalidInput(f"period '{period}' is not a year", field="period")
+        raise InvalidInput("period '{period}' is not a year", field="period", period=period)
     return str(int(period) - years)
 
 
@@ -244,10 +258,10 @@ def peer_group(session: Session, ctx: Context, kind: PeerKind, place_id: str | N
             raise InvalidInput("peers=ids needs a list of place ids", field="ids")
         return "custom list", wanted | ({place_id} if place_id else set())
     if place_id is None:
-        raise InvalidInput(f"peers={kind.value} needs a place", field="place")
+        raise InvalidInput("peers={peers} needs a place", field="place", peers=kind.value)
     place = session.get(Place, place_id)
     if place is None:
-        raise NotFound(f"no place with id '{place_id}'", field="place")
+        raise NotFound("no place with id '{place}'", field="place", place=place_id)
     if kind == PeerKind.REGION:
         return _region(session, place)
     return _size_class(session, ctx, place, period)
@@ -255,7 +269,7 @@ def peer_group(session: Session, ctx: Context, kind: PeerKind, place_id: str | N
 
 def _region(session: Session, place: Place) -> tuple[str, set[str]]:
     if place.parent_id is None:
-        raise InvalidInput(f"{place.id} has no parent, so no region", field="place")
+        raise InvalidInput("{place} has no parent, so no region", field="place", place=place.id)
     members = set(session.scalars(select(Place.id).where(Place.parent_id == place.parent_id)))
     return f"places in {place.parent_id}", members
 
@@ -265,8 +279,8 @@ def _size_class(session: Session, ctx: Context, place: Place,
     level_ids = set(session.scalars(select(Place.id).where(Place.level == place.level)))
     population = populations(session, ctx, level_ids, period)
     if place.id not in population:
-        raise InvalidInput(f"no population of {place.id} for {period or 'any period'}",
-                           field="place")
+        raise InvalidInput("no population of {place} for {period}", field="place",
+                           place=place.id, period=period or "any period")
     band = population_band(population[place.id])
     members = {other for other, people in population.items()
                if population_band(people) == band}

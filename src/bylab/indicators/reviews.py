@@ -74,8 +74,8 @@ def review_add(ctx: Context, kpi: str, place: str, period: str, verdict: Verdict
         raise InvalidInput("the comment is longer than 5000 characters", field="comment")
     stored = indicator_value_show(ctx, kpi, place, period)  # NotFound when hidden
     if stored.status != ValueStatus.COMPUTED or stored.value is None:
-        raise InvalidInput(f"{stored.kpi_code} has no value for {stored.place_id} in "
-                           f"{stored.period} to review", field="period")
+        raise InvalidInput("{kpi} has no value for {place} in {period} to review", field="period",
+                           kpi=stored.kpi_code, place=stored.place_id, period=stored.period)
     if "inputs_sha256" not in stored.provenance:
         raise InvalidInput("this value was computed before reviews existed; run "
                            "`bylab indicators compute` first", field="period")
@@ -98,8 +98,8 @@ def _check_may_review(ctx: Context, session: Session, place_id: str) -> None:
     owners = session.scalars(select(Organisation.id).where(
         Organisation.place_id.in_(_place_and_ancestors(session, place_id))))
     if not any(ctx.actor.can_edit(organisation_id) for organisation_id in owners):
-        raise NotAuthorized(f"only editors of an organisation of {place_id} or a place above "
-                            "it may review its values")
+        raise NotAuthorized("only editors of an organisation of {place} or a place above it "
+                            "may review its values", place=place_id)
 
 
 def _place_and_ancestors(session: Session, place_id: str) -> list[str]:

@@ -255,8 +255,8 @@ def formula_unit_factor(definition: Definition) -> float:
         unit = str(getattr(result, "units", "dimensionless"))
         magnitude = float(getattr(result, "magnitude", result))
     except Exception as error:  # pint raises DimensionalityError for e.g. t + person
-        raise InvalidInput(f"formula units do not combine: {error}", file=definition.file,
-                           field="formula") from None
+        raise InvalidInput("formula units do not combine: {error}", file=definition.file,
+                           field="formula", error=error) from None
     return magnitude * conversion_factor(unit, definition.unit, definition.file, "unit")
 
 
@@ -267,7 +267,7 @@ def _load_yaml(path: Path) -> tuple[dict, str]:  # type: ignore[type-arg]
     try:
         content = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise InvalidInput(f"not valid YAML: {error}", file=path.name) from None
+        raise InvalidInput("not valid YAML: {error}", file=path.name, error=error) from None
     if not isinstance(content, dict):
         raise InvalidInput("expected a mapping at the top level", file=path.name)
     return content, hashlib.sha256(text.encode()).hexdigest()
@@ -303,8 +303,8 @@ def load_definitions(folder: Path = DEFINITIONS_DIR) -> dict[str, Definition]:
     for path in sorted(folder.glob("*.yaml")):
         definition = load_definition(path)
         if definition.code in definitions:
-            raise InvalidInput(f"KPI '{definition.code}' is defined twice", file=path.name,
-                               field="code")
+            raise InvalidInput("KPI '{code}' is defined twice", file=path.name,
+                               field="code", code=definition.code)
         definitions[definition.code] = definition
     return definitions
 

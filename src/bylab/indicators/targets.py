@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from bylab.auth.models import Organisation
 from bylab.core import Context
 from bylab.errors import InvalidInput, NotAuthorized, NotFound
-from bylab.indicators.actions import kpi_show, readable_values
+from bylab.indicators.actions import ComputedValue, kpi_show, readable_values
 from bylab.indicators.models import IndicatorTarget, TargetKind, TargetScope
 from bylab.indicators.specs import Direction
 from bylab.places.models import Place
@@ -52,7 +52,7 @@ def kpi_direction(kpi: str) -> tuple[str, Direction]:
     """The catalogue code and direction of a KPI; InvalidInput when it has no definition."""
     entry = kpi_show(kpi)
     if entry.definition is None:
-        raise InvalidInput(f"KPI '{entry.kpi.code}' has no definition yet", field="kpi")
+        raise InvalidInput("KPI '{code}' has no definition yet", field="kpi", code=entry.kpi.code)
     return entry.kpi.code, entry.definition.direction
 
 
@@ -63,16 +63,18 @@ def target_add(ctx: Context, kpi: str, place_id: str, target_value: float, targe
     place is ``place_id`` (the place, the parent or the country of the scope), may."""
     code, direction = kpi_direction(kpi)
     if direction == Direction.NO_PREFERENCE:
-        raise InvalidInput(f"'{code}' has no better direction, so no target", field="kpi")
+        raise InvalidInput("'{code}' has no better direction, so no target", field="kpi",
+                           code=code)
     if not source.strip():
         raise InvalidInput("a target needs its source (plan, law or SDG target)",
                            field="source")
     if not 1900 <= target_year <= 2200:
-        raise InvalidInput(f"target year {target_year} is out of range", field="target_year")
+        raise InvalidInput("target year {year} is out of range", field="target_year",
+                           year=target_year)
     place_id = place_id.strip().upper()
     with ctx.db.session() as session:
         if session.get(Place, place_id) is None:
-            raise NotFound(f"no place with id '{place_id}'", field="place")
+            raise NotFound("no place with id '{place}'", field="place", place=place_id)
         _check_may_set(ctx, session, place_id)
         target = IndicatorTarget(
             kpi_code=code, scope=TargetScope(scope).value, place_id=place_id,
@@ -90,7 +92,8 @@ def _check_may_set(ctx: Context, session: Session, place_id: str) -> None:
         return
     owners = session.scalars(select(Organisation.id).where(Organisation.place_id == place_id))
     if not any(ctx.actor.can_edit(organisation_id) for organisation_id in owners):
-        raise NotAuthorized(f"only editors of {place_id}'s organisation may set its targets")
+        raise NotAuthorized("only editors of {place}'s organisation may set its targets",
+                            place=place_id)
 
 
 def target_list(ctx: Context, place: str | None = None, kpi: str | None = None
@@ -104,7 +107,7 @@ def target_list(ctx: Context, place: str | None = None, kpi: str | None = None
         statement = statement.where(IndicatorTarget.kpi_code == kpi_show(kpi).kpi.code)
     with ctx.db.session() as session:
         if place:
-            statement = statement.where(_applies_to(_place(session, place)))
+            statement = statement.where(applies_to(_place(session, place)))
         targets = list(session.scalars(statement))
         session.expunge_all()
     return targets
@@ -113,11 +116,12 @@ def target_list(ctx: Context, place: str | None = None, kpi: str | None = None
 def _place(session: Session, place_id: str) -> Place:
     place = session.get(Place, place_id.strip().upper())
     if place is None:
-        raise NotFound(f"no place with id '{place_id}'", field="place")
+        raise NotFound("no place with id '{place}'", field="place", place=place_id)
     return place
 
 
-def _applies_to(place: Place) -> ColumnElement[bool]:
+def applies_to(place: Place) -> ColumnElement[bool]:
+    """The targets that apply to ``place``: its own, its parent's (children) and its country's."""
     clauses = [(IndicatorTarget.scope == TargetScope.PLACE.value)
                & (IndicatorTarget.place_id == place.id),
                (IndicatorTarget.scope == TargetScope.COUNTRY.value)
@@ -136,10 +140,18 @@ def target_status(ctx: Context, place: str, kpi: str | None = None) -> list[Targ
     with ctx.db.session() as session:
         stored = readable_values(session, ctx, sorted({t.kpi_code for t in targets}),
                                  {place_id})
+    return statuses_of(targets, place_id, stored)
+
+
+def statuses_of(targets: list[IndicatorTarget], place_id: str,
+                stored: list[ComputedValue]) -> list[TargetStatus]:
+    """The status of ``place_id`` against each target, from the readable computed values
+    ``stored`` (other places' values are left out)."""
     statuses = []
     for target in targets:
         series = sorted((int(item.period), item.value) for item in stored
-                        if item.kpi_code == target.kpi_code and item.value is not None)
+                        if item.kpi_code == target.kpi_code and item.place_id == place_id
+                        and item.value is not None)
         statuses.append(status_of(target, place_id, series, kpi_direction(target.kpi_code)[1]))
     return statuses
 

@@ -34,7 +34,8 @@ def parse_unit(text: str, file: str | None = None, field: str | None = None) -> 
         return unit_registry().Unit(text)
     except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, ValueError,
             AttributeError, TypeError) as error:
-        raise InvalidInput(f"unknown unit '{text}': {error}", file=file, field=field) from None
+        raise InvalidInput("unknown unit '{unit}': {error}", file=file, field=field, unit=text,
+                           error=error) from None
 
 
 def conversion_factor(from_unit: str, to_unit: str, file: str | None = None,
@@ -44,8 +45,8 @@ def conversion_factor(from_unit: str, to_unit: str, file: str | None = None,
     try:
         return float(unit_registry().Quantity(1.0, source).to(target).magnitude)
     except pint.errors.DimensionalityError:
-        raise InvalidInput(f"cannot convert '{from_unit}' to '{to_unit}' (different dimensions)",
-                           file=file, field=field) from None
+        raise InvalidInput("cannot convert '{from_unit}' to '{to_unit}' (different dimensions)",
+                           file=file, field=field, from_unit=from_unit, to_unit=to_unit) from None
 
 
 def quantity_of(unit_text: str) -> pint.Quantity:

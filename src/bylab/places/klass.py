@@ -94,8 +94,8 @@ def _json_records(text: str, path: Path) -> list[dict[str, Any]]:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
-        raise InvalidInput(f"not valid JSON: {error.msg}", file=path.name,
-                           row=error.lineno) from None
+        raise InvalidInput("not valid JSON: {problem}", file=path.name,
+                           row=error.lineno, problem=error.msg) from None
     records = document.get("codeChanges") if isinstance(document, dict) else None
     if not isinstance(records, list):
         raise InvalidInput("expected a KLASS change list with 'codeChanges'", file=path.name,
@@ -109,8 +109,8 @@ def _csv_records(text: str, path: Path) -> list[dict[str, Any]]:
     reader = csv.DictReader(io.StringIO(text), delimiter=separator)
     missing = [column for column in REQUIRED_COLUMNS if column not in (reader.fieldnames or [])]
     if missing:
-        raise InvalidInput(f"not a KLASS change table: missing column(s) {', '.join(missing)}",
-                           file=path.name, row=0, field=missing[0])
+        raise InvalidInput("not a KLASS change table: missing column(s) {columns}",
+                           file=path.name, row=0, field=missing[0], columns=", ".join(missing))
     return list(reader)
 
 
@@ -138,8 +138,8 @@ def _code(value: Any, number: int, field: str, path: Path) -> str | None:
     if not code:
         return None
     if not code.isdigit() or len(code) not in LEVEL_BY_CODE_LENGTH:
-        raise InvalidInput(f"'{code}' is not a county (2 digits) or municipality (4 digits) code",
-                           file=path.name, row=number, field=field)
+        raise InvalidInput("'{code}' is not a county (2 digits) or municipality (4 digits) code",
+                           file=path.name, row=number, field=field, code=code)
     return code
 
 

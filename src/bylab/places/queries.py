@@ -21,7 +21,7 @@ LEVEL_ORDER = {"country": 0, "county": 1, "district": 2, "municipality": 3}
 def place_get(session: Session, place_id: str) -> Place:
     place = session.get(Place, place_id)
     if place is None:
-        raise NotFound(f"no place with id '{place_id}'", field="id")
+        raise NotFound("no place with id '{place}'", field="id", place=place_id)
     return place
 
 
@@ -113,7 +113,7 @@ def place_boundary(
             select(Place).options(undefer(Place.boundary_geojson)).where(Place.id == place_id)
         )
         if place is None:
-            raise NotFound(f"no place with id '{place_id}'", field="id")
+            raise NotFound("no place with id '{place}'", field="id", place=place_id)
         text = place.boundary_geojson
     return simplified_geojson(text, simplify_deg) if text else None
 

@@ -11,6 +11,15 @@ Marking text
     ``_vocabulary_messages`` below so it is extracted too. Translating in Python (a PDF, an
     export): ``translations_for(language_of(request)).gettext("...")``.
 
+    Error messages: the classes of ``bylab.errors`` are extraction keywords, so their first
+    argument is a message when it is a literal. Put values in as named fields, not with an
+    f-string: ``NotFound("no dataset '{name}'", field="id", name=name)``; a page shows the
+    translated template filled with the values (``BylabError.in_language``, called by
+    ``render``), the API and the CLI the English text. ``check`` also reports a translation
+    whose ``{fields}`` differ from its template's.
+
+    Text held in a variable, which may be empty (a unit label): ``{{ unit|translated }}``.
+
 Formatting numbers and dates (filters, in the page's language; ``None`` shows as "–")
     ``{{ value|number }}``        1,234.5 (en) · 1 234,5 (nb, sv, pl): the locale's decimal and
                                   grouping separators, up to 3 decimals
@@ -35,21 +44,22 @@ Keeping the catalogues complete (run from the repository root)
 
 from __future__ import annotations
 
+import ast
 import gettext
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from copy import copy
 from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import typer
 from babel.core import Locale
 from babel.dates import format_date, format_datetime
 from babel.messages.catalog import Catalog, Message
-from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir, extract_python
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
@@ -65,12 +75,17 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 TEMPLATE_PATH = LOCALE_DIR / f"{DOMAIN}.pot"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # src/bylab: babel.cfg's paths start here
 MAPPING_FILE = PACKAGE_DIR.parents[1] / "babel.cfg"
-# Babel's usual gettext names plus the catalogue pages' flash helper, whose 2nd argument is
-# the message shown (translated) on the next page.
-KEYWORDS = {**DEFAULT_KEYWORDS, "_flash": (2,)}
+# Babel's usual gettext names, the catalogue pages' flash helper, whose 2nd argument is the
+# message shown (translated) on the next page, and bylab.errors' classes, whose 1st argument is
+# the message template a page shows translated (BylabError.in_language).
+ERROR_CLASSES = ("BylabError", "InvalidInput", "NotFound", "NotAuthorized", "Conflict",
+                 "TooLarge")
+KEYWORDS = {**DEFAULT_KEYWORDS, "_flash": (2,), **{name: (1,) for name in ERROR_CLASSES}}
+PYTHON_EXTRACTOR = "bylab.web.i18n:extract_python_messages"  # babel.cfg's "python", checked
 MISSING = "–"
 VOCABULARY = "vocabulary:"  # marks messages added from _vocabulary_messages
 PLACEHOLDER = re.compile(r"%(\(\w+\))?[-#0+]?\d*(\.\d+)?[sdifgr]")
+BRACE_FIELD = re.compile(r"(?<!\{)\{(\w+)[^{}]*\}")  # {place}, {count:,}; not {{literal}}
 
 
 def N_(message: str) -> str:  # noqa: N802 (the conventional gettext_noop name)
@@ -86,14 +101,6 @@ FREQUENCY_LABELS = {
     "CONT": N_("continuous"), "IRREG": N_("irregular"), "NEVER": N_("never"),
     "UNKNOWN": N_("unknown"), "OTHER": N_("other"),
 }
-# bylab.errors messages that are fixed sentences (the error page translates its message; the
-# others, with names and numbers in them, stay English).
-FIXED_ERROR_MESSAGES = (
-    N_("missing or wrong CSRF token: reload the page and try again"),
-    N_("log in to create a token"),
-    N_("form field too large"),
-    N_("only a system administrator may store computed indicators"),
-)
 
 
 def po_path(language: str) -> Path:
@@ -149,6 +156,12 @@ def format_moment(value: datetime | str | None, language: str, style: str = "med
                            locale=_format_locale(language))
 
 
+def translated_text(text: str | None, language: str) -> str:
+    """A catalogued text held in a variable (a unit label) in ``language``; no text stays
+    empty (gettext of "" is the catalogue's header)."""
+    return translations_for(language).gettext(text) if text else ""
+
+
 @cache
 def _format_locale(language: str) -> Locale:
     # British English for "en": day-month dates and a 24-hour clock, as in the other three.
@@ -193,6 +206,7 @@ FILTERS: dict[str, Callable[..., str]] = {
     "percent": _in_page_language(format_share),
     "date": _in_page_language(format_day),
     "datetime": _in_page_language(format_moment),
+    "translated": _in_page_language(translated_text),
 }
 
 
@@ -202,6 +216,7 @@ def _vocabulary_messages() -> Iterator[tuple[str, str]]:
     """Texts that templates translate from a variable (``_(place.level)``, ``_(label)``),
     which no extractor can see, with where each vocabulary lives."""
     from bylab.auth.models import OrganisationKind, Role
+    from bylab.errors import FIELD_TEMPLATE, ROW_TEMPLATE
     from bylab.catalog.metadata import DATA_THEMES
     from bylab.catalog.models import Visibility
     from bylab.catalog.pages import SORT_LABELS, TYPE_LABELS
@@ -209,6 +224,7 @@ def _vocabulary_messages() -> Iterator[tuple[str, str]]:
     from bylab.indicators.kpis import DIMENSIONS, u4ssc_kpis
     from bylab.indicators.models import ValueStatus
     from bylab.indicators.specs import Direction, Method
+    from bylab.indicators.unit_labels import unit_labels
     from bylab.indicators.routes import UNVERIFIED
     from bylab.mobility.models import RunKind, RunStatus
     from bylab.places.models import ChangeKind, PlaceLevel
@@ -238,8 +254,11 @@ def _vocabulary_messages() -> Iterator[tuple[str, str]]:
             *(entry.kpi.name() for entry in kpi_list() if entry.kpi.framework != "U4SSC")],
         "bylab.registry (node types, match reasons, graph relations)": [
             "actor", "place", "domain", "technology", "term", "kpi", "size", "stage",
-            "deployed", "owner", "partner", "runs", "at", "based in", "member of"],
+            "deployed", "owner", "partner", "runs", "funds", "at", "based in", "member of"],
         "bylab.indicators.routes.UNVERIFIED": [UNVERIFIED],
+        "bylab.indicators.unit_labels.unit_labels": unit_labels(),
+        "bylab.dashboard.actions.kpi_charts (the distribution's unit)": ["places"],
+        "bylab.errors.BylabError.location": [ROW_TEMPLATE, FIELD_TEMPLATE],
         "bylab.indicators.specs.Direction (kpi.html shows it with spaces)": [
             direction.value.replace("_", " ") for direction in Direction],
         "bylab.indicators.models.ValueStatus": [status.value for status in ValueStatus],
@@ -262,11 +281,44 @@ def _vocabulary_messages() -> Iterator[tuple[str, str]]:
                 yield message, source
 
 
+def extract_python_messages(fileobj: BinaryIO, keywords: Mapping[str, Any],
+                            comment_tags: Collection[str], options: Mapping[str, Any]
+                            ) -> Iterator[tuple[int, str, Any, list[str]]]:
+    """Babel's Python extractor, less what it finds in an error whose message is not one
+    literal: of an f-string (on Python before 3.12) Babel keeps the parts without a field,
+    which are no message."""
+    source = fileobj.read()
+    computed_lines = _computed_error_message_lines(source)
+    for found in extract_python(io.BytesIO(source), keywords, comment_tags, options):
+        if found[1] not in ERROR_CLASSES or found[0] not in computed_lines:
+            yield found
+
+
+def _computed_error_message_lines(source: bytes) -> set[int]:
+    """The lines of the first arguments of error calls that are not a literal string."""
+    lines: set[int] = set()
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Call) and node.args and _called_name(node)
+                in ERROR_CLASSES):
+            continue
+        message = node.args[0]
+        if not (isinstance(message, ast.Constant) and isinstance(message.value, str)):
+            lines.update(range(message.lineno, (message.end_lineno or message.lineno) + 1))
+    return lines
+
+
+def _called_name(call: ast.Call) -> str:
+    function = call.func
+    return getattr(function, "id", None) or getattr(function, "attr", "")
+
+
 def extracted_catalog() -> Catalog:
     """Every marked UI text of bylab: templates and Python per ``babel.cfg``, plus the
     vocabularies templates translate from variables."""
     with MAPPING_FILE.open(encoding="utf-8") as mapping:
         method_map, options_map = parse_mapping_cfg(mapping)
+    method_map = [(pattern, PYTHON_EXTRACTOR if method == "python" else method)
+                  for pattern, method in method_map]
     catalog = Catalog(project="bylab", domain=DOMAIN, charset="utf-8",
                       copyright_holder="the bylab contributors")
     for filename, line, message, comments, context in extract_from_dir(
@@ -340,7 +392,20 @@ def missing_translations(catalog: Catalog) -> list[str]:
     for message, errors in catalog.check():
         if message.id not in untranslated and _has_placeholders(message):
             problems.extend(f"{error}: {message.id!r}" for error in errors)
+    problems.extend(f"fields differ from the msgid's: {message.id!r}" for message in catalog
+                    if message.id and message.id not in untranslated
+                    and not _same_brace_fields(message))
     return problems
+
+
+def _same_brace_fields(message: Message) -> bool:
+    """An error template's translation keeps its ``{name}`` fields (bylab.errors fills them;
+    a translation that does not is shown in English)."""
+    msgids = message.id if isinstance(message.id, tuple) else (message.id,)
+    strings = message.string if isinstance(message.string, tuple) else (message.string,)
+    wanted = {field for msgid in msgids for field in BRACE_FIELD.findall(msgid)}
+    return not wanted or all(set(BRACE_FIELD.findall(text or "")) == wanted
+                             for text in strings)
 
 
 def _has_placeholders(message: Message) -> bool:

@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader, select_autoescape
 
 from bylab import __version__
+from bylab.errors import BylabError
 from bylab.web.i18n import FILTERS, FREQUENCY_LABELS, LANGUAGES, translations_for
 from bylab.web.security import actor_of, csrf_token
 
@@ -83,9 +84,12 @@ class _LazyCsrfToken:
 
 
 def render(request: Request, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
-    """Render a page with the values every page needs (actor, language, CSRF token)."""
+    """Render a page with the values every page needs (actor, language, CSRF token); an
+    error among the values is shown in the page's language."""
     language = language_of(request)
     translations = translations_for(language)
+    values = {name: value.in_language(translations.gettext)
+              if isinstance(value, BylabError) else value for name, value in values.items()}
     context = {
         "request": request,
         "actor": actor_of(request),

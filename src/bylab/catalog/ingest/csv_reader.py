@@ -50,8 +50,8 @@ def csv_to_parquet(connection: duckdb.DuckDBPyConnection, source: Path, dialect:
         except duckdb.Error as error:
             problem = _first_problem(connection, source, dialect)
             if problem is None:
-                raise InvalidInput(f"the file could not be read as CSV: {_first_line(error)}",
-                                   file=filename) from None
+                raise InvalidInput("the file could not be read as CSV: {problem}",
+                                   file=filename, problem=_first_line(error)) from None
             if (problem.error_type != "CAST" or problem.column_name is None
                     or problem.column_name in warnings):
                 raise _refusal(problem, source, filename) from None
@@ -98,11 +98,11 @@ def _refusal(problem: CsvProblem, source: Path, filename: str) -> InvalidInput:
         offset = first_bad_utf8_byte(source, int(problem.line_byte_position))
         return undecodable(filename, offset, line, "UTF-8")
     if problem.error_type in {"TOO MANY COLUMNS", "MISSING COLUMNS"}:
-        return InvalidInput(f"line {line} has a different number of fields than the header "
-                            f"({problem.message}): {problem.csv_line[:200]!r}",
-                            file=filename, row=line)
-    return InvalidInput(f"line {line}: {problem.message}", file=filename, row=line,
-                        field=problem.column_name)
+        return InvalidInput("line {line} has a different number of fields than the header "
+                            "({problem}): {text!r}", file=filename, row=line, line=line,
+                            problem=problem.message, text=problem.csv_line[:200])
+    return InvalidInput("line {line}: {problem}", file=filename, row=line,
+                        field=problem.column_name, line=line, problem=problem.message)
 
 
 def _mixed_type_warning(problem: CsvProblem, dialect: CsvDialect) -> str:

@@ -61,8 +61,9 @@ def _worksheet(workbook, sheet: str | None, filename: str):  # noqa: ANN001, ANN
     if sheet is None:
         return workbook.worksheets[0]
     if sheet not in workbook.sheetnames:
-        raise InvalidInput(f"no sheet '{sheet}'; the sheets are {workbook.sheetnames}",
-                           file=filename, field="sheet")
+        raise InvalidInput("no sheet '{sheet}'; the sheets are {sheetnames}",
+                           file=filename, field="sheet", sheet=sheet,
+                           sheetnames=workbook.sheetnames)
     return workbook[sheet]
 
 
@@ -97,8 +98,8 @@ def _append_row(columns: list[ColumnValues], cells: tuple[object, ...], row_numb
                 filename: str) -> None:
     extra = [cell for cell in cells[len(columns):] if _present(cell)]
     if extra:
-        raise InvalidInput(f"row {row_number} has values beyond the last named column",
-                           file=filename, row=row_number)
+        raise InvalidInput("row {row_number} has values beyond the last named column",
+                           file=filename, row=row_number, row_number=row_number)
     for index, column in enumerate(columns):
         value = cells[index] if index < len(cells) else None
         column.values.append(None if not _present(value) else value)

@@ -52,8 +52,8 @@ def detect_format(path: Path, filename: str) -> SourceFormat:
     if _looks_like_text(head):
         return SourceFormat.CSV
     raise InvalidInput(
-        f"unknown file type '{suffix}': publish CSV/TSV/TXT (optionally .gz), Excel .xlsx, "
-        "GeoJSON or Parquet", file=filename)
+        "unknown file type '{suffix}': publish CSV/TSV/TXT (optionally .gz), Excel .xlsx, "
+        "GeoJSON or Parquet", file=filename, suffix=suffix)
 
 
 def _looks_like_text(head: bytes) -> bool:

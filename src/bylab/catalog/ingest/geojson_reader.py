@@ -62,8 +62,9 @@ def _load(source: Path, filename: str) -> Any:
     except UnicodeDecodeError:
         raise InvalidInput("GeoJSON must be UTF-8 text", file=filename) from None
     except json.JSONDecodeError as error:
-        raise InvalidInput(f"not valid JSON: {error.msg} (line {error.lineno}, column "
-                           f"{error.colno})", file=filename, row=error.lineno) from None
+        raise InvalidInput("not valid JSON: {problem} (line {line}, column {column})",
+                           file=filename, row=error.lineno, problem=error.msg,
+                           line=error.lineno, column=error.colno) from None
 
 
 def _features(document: Any, filename: str) -> list[dict[str, Any]]:
@@ -107,5 +108,5 @@ def _checked_geometry_text(feature: dict[str, Any], index: int, filename: str,
 
 
 def _feature_error(filename: str, index: int, problem: str, part: str) -> InvalidInput:
-    return InvalidInput(f"feature {index} {problem}", file=filename, row=index,
-                        field=f"features[{index}].{part}")
+    return InvalidInput("feature {index} {problem}", file=filename, row=index,
+                        field=f"features[{index}].{part}", index=index, problem=problem)

@@ -19,18 +19,18 @@ def check_file_size(path: Path, filename: str, settings: Settings) -> int:
     """The file's size; TooLarge when it is over ``max_upload_bytes``."""
     size = path.stat().st_size
     if size > settings.max_upload_bytes:
-        raise TooLarge(f"the file is {size:,} bytes; the limit is "
-                       f"{settings.max_upload_bytes:,}", file=filename)
+        raise TooLarge("the file is {size:,} bytes; the limit is {limit:,}", file=filename,
+                       size=size, limit=settings.max_upload_bytes)
     return size
 
 
 def _check_expansion(written: int, consumed: int, filename: str, settings: Settings) -> None:
     if written > settings.max_upload_bytes:
-        raise TooLarge(f"the file unpacks to more than {settings.max_upload_bytes:,} bytes",
-                       file=filename)
+        raise TooLarge("the file unpacks to more than {limit:,} bytes",
+                       file=filename, limit=settings.max_upload_bytes)
     if written > BOMB_FLOOR_BYTES and written > consumed * settings.max_compression_ratio:
-        raise TooLarge(f"the file unpacks to over {settings.max_compression_ratio} times its "
-                       "packed size (a compression bomb?)", file=filename)
+        raise TooLarge("the file unpacks to over {ratio} times its packed size (a compression "
+                       "bomb?)", file=filename, ratio=settings.max_compression_ratio)
 
 
 def gunzip_guarded(source: Path, target: Path, filename: str, settings: Settings,
@@ -48,8 +48,8 @@ def gunzip_guarded(source: Path, target: Path, filename: str, settings: Settings
                 try:
                     output = decompressor.decompress(pending, READ_CHUNK_BYTES)
                 except zlib.error as error:
-                    raise InvalidInput(f"not a valid gzip file ({error})",
-                                       file=filename) from None
+                    raise InvalidInput("not a valid gzip file ({error})",
+                                       file=filename, error=error) from None
                 pending = decompressor.unconsumed_tail
                 written += len(output)
                 _check_expansion(written, consumed, filename, settings)

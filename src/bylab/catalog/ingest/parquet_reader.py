@@ -21,7 +21,8 @@ def parquet_to_parquet(connection: duckdb.DuckDBPyConnection, source: Path, targ
     try:
         metadata = pq.ParquetFile(source).metadata
     except (pa.ArrowException, OSError) as error:
-        raise InvalidInput(f"not a valid Parquet file ({error})", file=filename) from None
+        raise InvalidInput("not a valid Parquet file ({error})", file=filename,
+                           error=error) from None
     names = [metadata.schema.column(index).path.split(".")[0]
              for index in range(metadata.num_columns)]
     checked_column_names(list(dict.fromkeys(names)), filename, settings.max_columns)
@@ -32,5 +33,5 @@ def parquet_to_parquet(connection: duckdb.DuckDBPyConnection, source: Path, targ
             connection.execute(f"COPY (SELECT * FROM read_parquet({sql_string(str(source))})) "
                                f"TO {sql_string(str(target))} (FORMAT parquet)")
     except duckdb.Error as error:
-        raise InvalidInput(f"the Parquet file could not be read: {error}",
-                           file=filename) from None
+        raise InvalidInput("the Parquet file could not be read: {error}",
+                           file=filename, error=error) from None

@@ -77,8 +77,8 @@ def transcode_to_utf8(source: Path, target: Path, encoding: str, filename: str,
 
 def undecodable(filename: str, byte_offset: int, line: int, encoding: str) -> InvalidInput:
     return InvalidInput(
-        f"byte offset {byte_offset} (line {line}) cannot be decoded as {encoding}; "
-        "save the file as UTF-8", file=filename, row=line)
+        "byte offset {offset} (line {line}) cannot be decoded as {encoding}; save the file as "
+        "UTF-8", file=filename, row=line, offset=byte_offset, line=line, encoding=encoding)
 
 
 def first_bad_utf8_byte(path: Path, line_start: int) -> int:

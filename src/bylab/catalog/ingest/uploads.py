@@ -95,8 +95,8 @@ class _FormReceiver:
             return
         self._file_bytes += len(chunk)
         if self._file_bytes > self.max_file_bytes:
-            raise TooLarge(f"the upload is over the limit of {self.max_file_bytes:,} bytes",
-                           file=self.form.filename)
+            raise TooLarge("the upload is over the limit of {limit:,} bytes",
+                           file=self.form.filename, limit=self.max_file_bytes)
         self._file.write(chunk)
 
     def _part_end(self) -> None:
@@ -128,7 +128,7 @@ async def receive_form(body: AsyncIterator[bytes], content_type: str, folder: Pa
     except MultipartParseError as error:
         receiver.close()
         receiver.form.discard()
-        raise InvalidInput(f"malformed multipart body: {error}") from None
+        raise InvalidInput("malformed multipart body: {error}", error=error) from None
     except BaseException:
         receiver.close()
         receiver.form.discard()

@@ -1,0 +1,125 @@
+"""Error messages in the reader's language: a page translates the message template of a
+``bylab.errors`` error and then fills it; the API and the CLI keep the English text."""
+
+from __future__ import annotations
+
+import io
+
+import httpx
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from gettext import GNUTranslations
+
+from bylab.errors import InvalidInput, NotFound
+from bylab.web import templating
+from bylab.web.i18n import (
+    KEYWORDS,
+    extract_python_messages,
+    extracted_catalog,
+    missing_translations,
+    translations_for,
+)
+from tests.web.conftest import csrf_of
+
+WRONG_LOGIN = "wrong username or password"
+WRONG_LOGIN_NB = "feil brukernavn eller passord"
+
+
+def translations_of(language: str, messages: dict[str, str]) -> GNUTranslations:
+    """A compiled catalogue holding just ``messages`` (msgid -> translation)."""
+    catalog = Catalog(locale=language, domain="bylab")
+    for msgid, translation in messages.items():
+        catalog.add(msgid, translation)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return GNUTranslations(compiled)
+
+
+NB = translations_of("nb", {
+    "no place with id '{place}'": "ingen sted med id '{place}'",
+    "row {row}": "rad {row}", "field '{field}'": "felt '{field}'",
+    "compare {low} to {high} places, not {count}": "sammenlign {low} til {høy} steder",
+})
+
+
+def test_the_message_is_english_from_a_template_with_named_values() -> None:
+    error = NotFound("no place with id '{place}'", field="id", place="NO-9999")
+    assert error.message == "no place with id 'NO-9999'"
+    assert str(error) == "field 'id': no place with id 'NO-9999'"
+    assert error.as_dict() == {"message": "no place with id 'NO-9999'",
+                               "message_id": "no place with id '{place}'", "field": "id"}
+
+
+def test_a_page_translates_the_template_then_fills_it() -> None:
+    error = NotFound("no place with id '{place}'", field="id", row=3, place="NO-9999")
+    shown = error.in_language(NB.gettext)
+    assert shown.message == "ingen sted med id 'NO-9999'"
+    assert str(shown) == "rad 3, felt 'id': ingen sted med id 'NO-9999'"
+    assert shown.field == "id" and shown.status_code == 404
+    assert error.message == "no place with id 'NO-9999'"  # the raised error stays English
+
+
+def test_a_translation_with_other_fields_falls_back_to_english() -> None:
+    error = InvalidInput("compare {low} to {high} places, not {count}", field="places",
+                         low=2, high=6, count=1)
+    assert error.in_language(NB.gettext).message == "compare 2 to 6 places, not 1"
+
+
+def test_a_plain_message_keeps_its_braces_and_is_translated_when_catalogued() -> None:
+    plain = InvalidInput("expected {\"q\": …}", field="query")
+    assert plain.message == plain.message_id == "expected {\"q\": …}"
+    assert plain.in_language(NB.gettext).message == plain.message
+    fixed = InvalidInput("missing or wrong CSRF token: reload the page and try again")
+    assert fixed.in_language(translations_for("nb").gettext).message == (
+        "manglende eller feil CSRF-token: last inn siden på nytt og prøv igjen")
+
+
+def test_error_templates_are_extracted_and_their_fields_checked() -> None:
+    catalog = extracted_catalog()
+    assert catalog.get(WRONG_LOGIN) is not None  # NotAuthorized(...) in bylab.auth.actions
+    assert catalog.get("no place with id '{place}'") is not None
+    assert catalog.get("row {row}") is not None
+    nb = Catalog(locale="nb", domain="bylab")
+    nb.add("no place with id '{place}'", "ingen sted med id '{sted}'")
+    nb.add("row {row}", "rad {row}")
+    assert missing_translations(nb) == [
+        "fields differ from the msgid's: \"no place with id '{place}'\""]
+
+
+def test_a_form_error_shows_in_norwegian(web_client: httpx.Client,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    catalogue = translations_of("nb", {WRONG_LOGIN: WRONG_LOGIN_NB})
+    monkeypatch.setattr(templating, "translations_for",
+                        lambda language: catalogue if language == "nb"
+                        else translations_for(language))
+    token = csrf_of(web_client.get("/login?lang=nb").text)
+    wrong = {"username": "mia", "password": "not the password", "csrf_token": token}
+    norwegian = web_client.post("/login?lang=nb", data=wrong)
+    assert norwegian.status_code == 401
+    assert f'<p class="error" role="alert">{WRONG_LOGIN_NB}</p>' in norwegian.text
+    english = web_client.post("/login?lang=en", data=wrong)
+    assert f'<p class="error" role="alert">{WRONG_LOGIN}</p>' in english.text
+
+
+def test_the_error_page_is_translated_and_the_api_stays_english(
+        web_client: httpx.Client) -> None:
+    page = web_client.post("/login?lang=nb", data={"username": "mia", "password": "x"})
+    assert page.status_code == 403
+    assert "manglende eller feil CSRF-token" in page.text
+    body = web_client.get("/api/places/NO-9999?lang=nb").json()["error"]
+    assert body["message"] == "no place with id 'NO-9999'"
+    assert body["message_id"] == "no place with id '{place}'"
+
+
+def test_only_literal_error_messages_are_extracted() -> None:
+    """Of an f-string message Babel (before Python 3.12) would keep the parts without a
+    field; they are no message, so they are left out."""
+    source = (b'raise InvalidInput(f"unknown code {code} (codes look like "\n'
+              b'                   f"\'EC: I: WS: 1C\')", field="code")\n'
+              b'raise NotFound("no place with id \'{place}\'", place=place)\n'
+              b'label = _("Places")\n')
+    found = [messages for _line, _name, messages, _comments in extract_python_messages(
+        io.BytesIO(source), KEYWORDS, [], {})]
+    assert found == [("no place with id '{place}'", None), "Places"]
