@@ -164,11 +164,12 @@ def _action(client: httpx.Client, portal: str, action: str, parameters: dict[str
     try:
         body = response.json()
     except ValueError:
-        raise InvalidInput(f"the answer (HTTP {response.status_code}) is not JSON",
-                           file=url) from None
+        raise InvalidInput("the answer (HTTP {status}) is not JSON", file=url,
+                           status=response.status_code) from None
     if not response.is_success or not isinstance(body, dict) or not body.get("success"):
         error = body.get("error") if isinstance(body, dict) else None
-        raise InvalidInput(f"the portal answered HTTP {response.status_code}: {error}", file=url)
+        raise InvalidInput("the portal answered HTTP {status}: {error}", file=url,
+                           status=response.status_code, error=error)
     return body["result"]
 
 
@@ -227,8 +228,8 @@ def _existing(ctx: Context, name: str, organisation_id: str) -> dict[str, Any] |
         except NotFound:
             return None
         if dataset.organisation_id != organisation_id:
-            raise InvalidInput(f"a dataset named '{name}' belongs to another organisation",
-                               field="name")
+            raise InvalidInput("a dataset named '{name}' belongs to another organisation",
+                               field="name", name=name)
         notes = [version.note for version in dataset.versions]
         return {"title": dataset.title, "description": dataset.description,
                 "keywords": dataset.keywords, "licence_id": dataset.licence_id,
@@ -269,13 +270,14 @@ def _download(ctx: Context, client: httpx.Client, resource: dict[str, Any], fold
     with network_errors(url, TIMEOUT_S):
         with client.stream("GET", url) as response, path.open("wb") as target:
             if not response.is_success:
-                raise InvalidInput(f"the resource answered HTTP {response.status_code}",
-                                   file=url)
+                raise InvalidInput("the resource answered HTTP {status}", file=url,
+                                   status=response.status_code)
             for chunk in response.iter_bytes():
                 digest.update(chunk)
                 target.write(chunk)
                 if target.tell() > limit:
-                    raise TooLarge(f"the resource is larger than {limit:,} bytes", file=url)
+                    raise TooLarge("the resource is larger than {limit:,} bytes", file=url,
+                                   limit=limit)
     return _Download(url, path, digest.hexdigest())
 
 

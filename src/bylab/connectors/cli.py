@@ -109,7 +109,8 @@ def _json_file(path: Path) -> dict[str, object]:
     try:
         document = json.loads(path.read_bytes())
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InvalidInput(f"not a JSON document ({error})", file=path.name) from None
+        raise InvalidInput("not a JSON document ({error})", file=path.name,
+                           error=error) from None
     if not isinstance(document, dict):
         raise InvalidInput("expected a JSON object", file=path.name)
     return document
@@ -192,7 +193,7 @@ def source_run_command(name: str) -> None:
         run = source_run(ctx, name, progress=report)
     _print_run(run)
     if run.status == RunStatus.FAILED:
-        raise BylabError(f"the run failed: {run.message}")
+        raise BylabError("the run failed: {reason}", reason=run.message)
 
 
 @source_app.command("runs")

@@ -191,12 +191,31 @@ def _check_variables(parsed: ParsedTable, expected: Sequence[str], source_label:
         return
     missing = [name for name in expected if name not in parsed.dimension_ids]
     added = [name for name in parsed.dimension_ids if name not in expected]
-    what = "; ".join(part for part in (
-        missing and f"missing {', '.join(missing)}", added and f"new {', '.join(added)}",
-        not missing and not added and "the same variables in another order") if part)
-    raise InvalidInput(f"the table changed its variables ({what}); it had "
-                       f"{', '.join(expected)}. Check the table and set the source up again",
-                       file=source_label, field="variables")
+    raise _variables_changed(", ".join(missing), ", ".join(added), ", ".join(expected),
+                             source_label)
+
+
+def _variables_changed(missing: str, added: str, expected: str, source_label: str
+                       ) -> InvalidInput:
+    """The error saying how a table's variables changed (each change its own sentence)."""
+    if missing and added:
+        return InvalidInput("the table changed its variables (missing {missing}; new {added}); "
+                            "it had {expected}. Check the table and set the source up again",
+                            file=source_label, field="variables", missing=missing,
+                            added=added, expected=expected)
+    if missing:
+        return InvalidInput("the table changed its variables (missing {missing}); it had "
+                            "{expected}. Check the table and set the source up again",
+                            file=source_label, field="variables", missing=missing,
+                            expected=expected)
+    if added:
+        return InvalidInput("the table changed its variables (new {added}); it had {expected}. "
+                            "Check the table and set the source up again",
+                            file=source_label, field="variables", added=added,
+                            expected=expected)
+    return InvalidInput("the table changed its variables (the same variables in another "
+                        "order); it had {expected}. Check the table and set the source up "
+                        "again", file=source_label, field="variables", expected=expected)
 
 
 def _with_place_ids(ctx: Context, parsed: ParsedTable, country: str

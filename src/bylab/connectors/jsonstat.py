@@ -102,7 +102,8 @@ def parse_file(path: Path, filename: str | None = None) -> ParsedTable:
     try:
         document = json.loads(path.read_bytes())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InvalidInput(f"not a readable JSON document ({error})", file=filename) from None
+        raise InvalidInput("not a readable JSON document ({error})", file=filename,
+                           error=error) from None
     return parse_document(document, filename)
 
 
@@ -140,8 +141,8 @@ def _parse_cube(dataset: dict[str, Any], filename: str, path: str,
            _required(holder, "id", list, filename, holder_path)]
     sizes = _required(holder, "size", list, filename, holder_path)
     if len(sizes) != len(ids) or not all(isinstance(size, int) for size in sizes):
-        raise InvalidInput(f"'size' must hold one whole number per id ({len(ids)})",
-                           file=filename, field=f"{holder_path}size")
+        raise InvalidInput("'size' must hold one whole number per id ({count})",
+                           file=filename, field=f"{holder_path}size", count=len(ids))
     roles = _roles(holder.get("role") or dataset.get("role") or {})
     dimensions = [
         _dimension(dimension_id, dimension_block.get(dimension_id), size, roles, filename,
@@ -159,8 +160,11 @@ def _parse_cube(dataset: dict[str, Any], filename: str, path: str,
 def _required(holder: dict[str, Any], key: str, kind: type, filename: str, path: str) -> Any:
     value = holder.get(key)
     if not isinstance(value, kind):
-        raise InvalidInput(f"'{key}' is missing or not a{'n object' if kind is dict else ' list'}",
-                           file=filename, field=f"{path}{key}")
+        if kind is dict:
+            raise InvalidInput("'{key}' is missing or not an object", file=filename,
+                               field=f"{path}{key}", key=key)
+        raise InvalidInput("'{key}' is missing or not a list", file=filename,
+                           field=f"{path}{key}", key=key)
     return value
 
 
@@ -173,13 +177,13 @@ def _roles(role_block: Mapping[str, Any]) -> dict[str, str]:
 def _dimension(dimension_id: str, block: Any, size: int, roles: dict[str, str], filename: str,
                path: str) -> Dimension:
     if not isinstance(block, dict) or not isinstance(block.get("category"), dict):
-        raise InvalidInput(f"dimension '{dimension_id}' is missing or has no 'category'",
-                           file=filename, field=path)
+        raise InvalidInput("dimension '{dimension}' is missing or has no 'category'",
+                           file=filename, field=path, dimension=dimension_id)
     category = block["category"]
     codes = _category_codes(category, filename, f"{path}.category")
     if len(codes) != size:
-        raise InvalidInput(f"{len(codes)} categories but size {size}", file=filename,
-                           field=f"{path}.category")
+        raise InvalidInput("{count} categories but size {size}", file=filename,
+                           field=f"{path}.category", count=len(codes), size=size)
     labels_by_code = category.get("label") or {}
     units = {str(code): str(unit.get("base") or unit.get("label") or "")
              for code, unit in (category.get("unit") or {}).items() if isinstance(unit, dict)}
@@ -212,8 +216,9 @@ def _values(dataset: dict[str, Any], cell_count: int, filename: str, path: str) 
     raw = dataset.get("value")
     if isinstance(raw, list):
         if len(raw) != cell_count:
-            raise InvalidInput(f"the sizes make {cell_count:,} cells but there are "
-                               f"{len(raw):,} values", file=filename, field=f"{path}value")
+            raise InvalidInput("the sizes make {cells:,} cells but there are {values:,} "
+                               "values", file=filename, field=f"{path}value",
+                               cells=cell_count, values=len(raw))
         return raw
     if isinstance(raw, dict):  # sparse: position → value
         values: list[Any] = [None] * cell_count
@@ -231,8 +236,8 @@ def _statuses(raw: Any, cell_count: int, filename: str, path: str) -> list[str |
         return [raw] * cell_count
     if isinstance(raw, list):
         if len(raw) != cell_count:
-            raise InvalidInput(f"{len(raw):,} statuses for {cell_count:,} cells",
-                               file=filename, field=path)
+            raise InvalidInput("{statuses:,} statuses for {cells:,} cells",
+                               file=filename, field=path, statuses=len(raw), cells=cell_count)
         return [None if status is None else str(status) for status in raw]
     if isinstance(raw, dict):
         statuses: list[str | None] = [None] * cell_count
@@ -248,8 +253,8 @@ def _position(key: Any, cell_count: int, filename: str, path: str) -> int:
     except (TypeError, ValueError):
         position = -1
     if not 0 <= position < cell_count:
-        raise InvalidInput(f"cell position {key!r} is outside 0–{cell_count - 1}",
-                           file=filename, field=f"{path}.{key}")
+        raise InvalidInput("cell position {key!r} is outside 0–{last}",
+                           file=filename, field=f"{path}.{key}", key=key, last=cell_count - 1)
     return position
 
 
@@ -294,11 +299,11 @@ def _pxweb_cells(rows: list[Any], codes_seen: list[dict[str, int]], key_count: i
         path = f"data.{row_number}"
         key, values = row.get("key"), row.get("values")
         if not isinstance(key, list) or len(key) != key_count:
-            raise InvalidInput(f"'key' must hold {key_count} codes", file=filename,
-                               field=f"{path}.key")
+            raise InvalidInput("'key' must hold {count} codes", file=filename,
+                               field=f"{path}.key", count=key_count)
         if not isinstance(values, list) or len(values) != contents_count:
-            raise InvalidInput(f"'values' must hold {contents_count} values", file=filename,
-                               field=f"{path}.values")
+            raise InvalidInput("'values' must hold {count} values", file=filename,
+                               field=f"{path}.values", count=contents_count)
         positions = tuple(seen.setdefault(str(code), len(seen))
                           for seen, code in zip(codes_seen, key, strict=True))
         for contents_position, value in enumerate(values):

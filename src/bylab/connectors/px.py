@@ -37,7 +37,8 @@ def parse_px_file(path: Path, filename: str | None = None) -> ParsedTable:
                 parsed = pyaxis.parse(str(path), encoding=_encoding(path),
                                   null_values=NEVER_MATCHES, sd_values=NEVER_MATCHES)
     except (OSError, ValueError, KeyError, IndexError, UnicodeDecodeError) as error:
-        raise InvalidInput(f"not a readable PX file ({error})", file=filename) from None
+        raise InvalidInput("not a readable PX file ({error})", file=filename,
+                           error=error) from None
     metadata: dict[str, list[str]] = parsed["METADATA"]
     dimensions = [_dimension(metadata, name, filename)
                   for name in metadata.get("STUB", []) + metadata.get("HEADING", [])]
@@ -65,12 +66,13 @@ def _encoding(path: Path) -> str:
 def _dimension(metadata: dict[str, list[str]], name: str, filename: str) -> Dimension:
     labels = metadata.get(f"VALUES({name})")
     if not labels:
-        raise InvalidInput(f"no VALUES for variable '{name}'", file=filename,
-                           field=f"VALUES({name})")
+        raise InvalidInput("no VALUES for variable '{name}'", file=filename,
+                           field=f"VALUES({name})", name=name)
     codes = metadata.get(f"CODES({name})") or labels
     if len(codes) != len(labels):
-        raise InvalidInput(f"{len(codes)} codes for {len(labels)} values of '{name}'",
-                           file=filename, field=f"CODES({name})")
+        raise InvalidInput("{codes} codes for {values} values of '{name}'",
+                           file=filename, field=f"CODES({name})", codes=len(codes),
+                           values=len(labels), name=name)
     # Time codes: PX TIMEVAL writes 20061 for 2006K1; the VALUES say it the PxWeb way.
     is_time = f"TIMEVAL({name})" in metadata
     return Dimension(id=name, label=name, codes=labels if is_time else codes, labels=labels,

@@ -146,9 +146,11 @@ def network_errors(url: str, timeout_s: float) -> Iterator[None]:
     try:
         yield
     except httpx.TimeoutException:
-        raise BylabError(f"no answer within {timeout_s:g} s", file=url) from None
+        raise BylabError("no answer within {timeout_s:g} s", file=url,
+                         timeout_s=timeout_s) from None
     except httpx.HTTPError as error:
-        raise BylabError(f"could not reach the server ({error})", file=url) from None
+        raise BylabError("could not reach the server ({error})", file=url,
+                         error=error) from None
 
 
 def pxweb_fetch(source: PxWebSource, transport: httpx.BaseTransport | None = None,
@@ -170,9 +172,14 @@ def pxweb_fetch(source: PxWebSource, transport: httpx.BaseTransport | None = Non
 def _check_status(response: httpx.Response, url: str) -> None:
     if response.is_success:
         return
-    detail = response.text.strip()[:200]
-    message = f"the server answered HTTP {response.status_code}" + (f": {detail}" if detail
-                                                                     else "")
-    if response.status_code in (400, 403, 404):  # the query or table is wrong
-        raise InvalidInput(message, file=url, field="query")
-    raise BylabError(message, file=url)
+    status, detail = response.status_code, response.text.strip()[:200]
+    if status in (400, 403, 404):  # the query or table is wrong
+        if detail:
+            raise InvalidInput("the server answered HTTP {status}: {detail}", file=url,
+                               field="query", status=status, detail=detail)
+        raise InvalidInput("the server answered HTTP {status}", file=url, field="query",
+                           status=status)
+    if detail:
+        raise BylabError("the server answered HTTP {status}: {detail}", file=url,
+                         status=status, detail=detail)
+    raise BylabError("the server answered HTTP {status}", file=url, status=status)

@@ -87,16 +87,17 @@ def _pending(ctx: Context, run_id: str, letter_id: str | None
     with ctx.db.session() as session:
         run = session.get(HarvestRun, run_id)
         if run is None:
-            raise NotFound(f"no harvest run '{run_id}'")
+            raise NotFound("no harvest run '{run}'", run=run_id)
         source = _editable(session, ctx, run.source_id)
         query = select(HarvestDeadLetter).where(HarvestDeadLetter.run_id == run_id)
         if letter_id is not None:
             letter = session.scalar(query.where(HarvestDeadLetter.id == letter_id))
             if letter is None:
-                raise NotFound(f"no dead letter '{letter_id}' in run '{run_id}'")
+                raise NotFound("no dead letter '{letter}' in run '{run}'", letter=letter_id,
+                               run=run_id)
             if letter.replayed_at is not None:
-                raise Conflict(f"dead letter '{letter_id}' was replayed already",
-                               field="letter")
+                raise Conflict("dead letter '{letter}' was replayed already",
+                               field="letter", letter=letter_id)
             return source, [letter]
         return source, list(session.scalars(
             query.where(HarvestDeadLetter.replayed_at.is_(None))

@@ -199,8 +199,8 @@ def _input_from_form(values: dict[str, str]) -> SourceInput:
     try:
         query = json.loads(values.get("query") or "{}")
     except json.JSONDecodeError as error:
-        raise InvalidInput(f"not JSON ({error.msg}, line {error.lineno})",
-                           field="query") from None
+        raise InvalidInput("not JSON ({problem}, line {line})", field="query",
+                           problem=error.msg, line=error.lineno) from None
     if not isinstance(query, dict):
         raise InvalidInput("a JSON object", field="query")
     fields = {key: values.get(key, "").strip() for key in (

@@ -45,5 +45,6 @@ def parse_schedule(text: str) -> Schedule:
         return Schedule(interval=timedelta(seconds=seconds))
     if daily := DAILY.fullmatch(folded):
         return Schedule(daily_at=time(int(daily.group(1)), int(daily.group(2))))
-    raise InvalidInput(f"unknown schedule {text!r}: use 'every 6h' (s, m, h, d), "
-                       "'daily 03:00' (UTC) or nothing to run by hand", field="schedule")
+    raise InvalidInput("unknown schedule {text!r}: use 'every 6h' (s, m, h, d), "
+                       "'daily 03:00' (UTC) or nothing to run by hand", field="schedule",
+                       text=text)

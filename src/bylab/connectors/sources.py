@@ -131,9 +131,9 @@ def _response_format(query: dict[str, Any]) -> ResponseFormat:
     try:
         return ResponseFormat(name)
     except ValueError:
-        raise InvalidInput(f"unknown response format {name!r}; use "
-                           f"{[str(item) for item in ResponseFormat]}",
-                           field="query.response.format") from None
+        raise InvalidInput("unknown response format {name!r}; use {formats}",
+                           field="query.response.format", name=name,
+                           formats=[str(item) for item in ResponseFormat]) from None
 
 
 @dataclass(frozen=True)
@@ -147,8 +147,8 @@ class _CkanOptions:
 def _ckan_options(query: dict[str, Any]) -> _CkanOptions:
     unknown = sorted(set(query) - {"q", "fq", "resource_formats", "limit"})
     if unknown:
-        raise InvalidInput(f"unknown CKAN option(s) {unknown}; use q, fq, resource_formats, "
-                           "limit", field=f"query.{unknown[0]}")
+        raise InvalidInput("unknown CKAN option(s) {options}; use q, fq, resource_formats, "
+                           "limit", field=f"query.{unknown[0]}", options=unknown)
     formats = query.get("resource_formats") or []
     if not isinstance(formats, list) or not all(isinstance(item, str) for item in formats):
         raise InvalidInput("a list of formats, e.g. [\"CSV\"]", field="query.resource_formats")
@@ -171,7 +171,7 @@ def _get(session: Session, ctx: Context, name_or_id: str) -> HarvestSource:
     source = session.scalar(select(HarvestSource).where(
         or_(HarvestSource.name == name_or_id, HarvestSource.id == name_or_id), _visible(ctx)))
     if source is None:
-        raise NotFound(f"no harvest source '{name_or_id}'")
+        raise NotFound("no harvest source '{source}'", source=name_or_id)
     return source
 
 
@@ -206,7 +206,8 @@ def source_create(ctx: Context, data: SourceInput) -> HarvestSource:
         organisation_id = organisation_get(session, data.organisation).id
         _require_editor(ctx, organisation_id)
         if session.scalar(select(HarvestSource.id).where(HarvestSource.name == data.name)):
-            raise Conflict(f"a harvest source named '{data.name}' exists already", field="name")
+            raise Conflict("a harvest source named '{name}' exists already", field="name",
+                           name=data.name)
         _check_target(session, data, organisation_id)
         source = HarvestSource(name=data.name, organisation_id=organisation_id,
                                created_by=ctx.actor.username or "", known_variables=[],
@@ -262,8 +263,8 @@ def _check_target(session: Session, data: SourceInput, organisation_id: str) -> 
         return
     owner = session.scalar(select(Dataset.organisation_id).where(Dataset.name == data.dataset))
     if owner is not None and owner != organisation_id:
-        raise Conflict(f"dataset '{data.dataset}' belongs to another organisation",
-                       field="dataset")
+        raise Conflict("dataset '{dataset}' belongs to another organisation",
+                       field="dataset", dataset=data.dataset)
 
 
 def _apply(source: HarvestSource, data: SourceInput) -> None:
@@ -288,7 +289,7 @@ def dead_letters(ctx: Context, run_id: str, limit: int = 1000) -> list[HarvestDe
     with ctx.db.session() as session:
         run = session.get(HarvestRun, run_id)
         if run is None:
-            raise NotFound(f"no harvest run '{run_id}'")
+            raise NotFound("no harvest run '{run}'", run=run_id)
         _get(session, ctx, run.source_id)  # hidden with its source
         return list(session.scalars(
             select(HarvestDeadLetter).where(HarvestDeadLetter.run_id == run_id)
@@ -380,8 +381,8 @@ def _check_dataset_owner(ctx: Context, source: HarvestSource) -> None:
         owner = session.scalar(select(Dataset.organisation_id)
                                .where(Dataset.name == source.dataset_name))
     if owner is not None and owner != source.organisation_id:
-        raise Conflict(f"dataset '{source.dataset_name}' belongs to another organisation",
-                       field="dataset")
+        raise Conflict("dataset '{dataset}' belongs to another organisation",
+                       field="dataset", dataset=source.dataset_name)
 
 
 def _harvest_document(ctx: Context, source: HarvestSource, target: HarvestTarget, country: str,
@@ -396,7 +397,8 @@ def fetch_document(source: HarvestSource) -> ParsedTable:
     with network_errors(source.url, FETCH_TIMEOUT_S):
         response = httpx.get(source.url, timeout=FETCH_TIMEOUT_S, follow_redirects=True)
     if not response.is_success:
-        raise InvalidInput(f"the server answered HTTP {response.status_code}", file=source.url)
+        raise InvalidInput("the server answered HTTP {status}", file=source.url,
+                           status=response.status_code)
     with tempfile.TemporaryDirectory(prefix="bylab-harvest-") as folder:
         path = Path(folder) / (source.url.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
                                or "document")

@@ -110,8 +110,8 @@ def _get(client: httpx.Client, url: str, parameters: dict[str, Any] | None) -> d
     with network_errors(url, TIMEOUT_S):
         response = client.get(url, params=parameters)
     if not response.is_success:
-        raise InvalidInput(f"the server answered HTTP {response.status_code}: "
-                           f"{response.text.strip()[:200]}", file=url)
+        raise InvalidInput("the server answered HTTP {status}: {detail}", file=url,
+                           status=response.status_code, detail=response.text.strip()[:200])
     try:
         body = response.json()
     except ValueError:
@@ -192,7 +192,8 @@ def _observations(ctx: Context, client: httpx.Client, datastream_url: str, top: 
                 report.rejected.append(RejectedRecord(
                     location=f"Datastreams({remote_id}) Observations"
                              f"({observation.get('@iot.id')})",
-                    reason=problem, payload={"datastream": remote_id, "observation": observation}))
+                    reason=problem.message,
+                    payload={"datastream": remote_id, "observation": observation}))
                 continue
             times.append(moment)
             results.append(result)
@@ -205,20 +206,23 @@ def _observations(ctx: Context, client: httpx.Client, datastream_url: str, top: 
             progress(report.observations_read, None)
 
 
-def _reading(observation: dict[str, Any]) -> tuple[int, float, str | None]:
+def _reading(observation: dict[str, Any]) -> tuple[int, float, InvalidInput | None]:
     """Epoch milliseconds of the phenomenonTime (an interval's start) and the result, or why
     the observation cannot be stored."""
     text = str(observation.get("phenomenonTime") or "").split("/")[0]
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        return 0, 0.0, f"unreadable phenomenonTime {text[:40]!r}"
+        return 0, 0.0, InvalidInput("unreadable phenomenonTime {time!r}", field="observation",
+                                    time=text[:40])
     if moment.tzinfo is None:
-        return 0, 0.0, f"phenomenonTime without a time zone: {text[:40]!r}"
+        return 0, 0.0, InvalidInput("phenomenonTime without a time zone: {time!r}",
+                                    field="observation", time=text[:40])
     result = observation.get("result")
     if isinstance(result, bool) or not isinstance(result, (int, float)) or not math.isfinite(
             result):
-        return 0, 0.0, f"result is not a finite number: {str(result)[:40]!r}"
+        return 0, 0.0, InvalidInput("result is not a finite number: {result!r}",
+                                    field="observation", result=str(result)[:40])
     return int(moment.timestamp() * 1000), float(result), None
 
 
@@ -231,9 +235,9 @@ def store_observation(ctx: Context, prefix: str, remote_datastream_id: str,
     with ctx.db.session() as session:
         local_id = session.scalar(select(Datastream.id).where(Datastream.key == key))
     if local_id is None:
-        raise InvalidInput(f"no harvested datastream '{key}'", field="datastream")
+        raise InvalidInput("no harvested datastream '{key}'", field="datastream", key=key)
     moment, result, problem = _reading(observation)
     if problem:
-        raise InvalidInput(problem, field="observation")
+        raise problem
     return observations_store(ctx.bylab.system_context(),
                               observation_table([local_id], [moment], [result]))

@@ -36,6 +36,7 @@ from bylab.sensors.models import (
 )
 from bylab.sensors.payloads import DatastreamIndex, DatastreamRef, Parsed, parse_payload
 from bylab.sensors.store import ObservationStore, observation_table
+from bylab.web.i18n import N_
 
 log = logging.getLogger("bylab.sensors")
 
@@ -45,6 +46,16 @@ IMPORT_COLUMNS = {
     "datastream": ("datastream", "Datastream", "sensor"),
     "time": ("phenomenonTime", "phenomenon_time", "time"),
     "result": ("result", "value"),
+}
+# The import's error templates per column role (a role is an English word of the message).
+MISSING_COLUMN = {
+    "datastream": N_("no datastream column (expected one of {names})"),
+    "time": N_("no time column (expected one of {names})"),
+    "result": N_("no result column (expected one of {names})"),
+}
+NOT_CONVERTED = {
+    "time": N_("'{value}' is not a time: {error}"),
+    "result": N_("'{value}' is not a result: {error}"),
 }
 
 
@@ -96,7 +107,7 @@ def thing_create(ctx: Context, name: str, *, description: str = "",
         organisation_id = organisation_get(session, organisation).id if organisation else None
         require_editor(ctx, organisation_id)
         if session.scalar(select(Thing.id).where(Thing.name == name)) is not None:
-            raise InvalidInput(f"a thing named '{name}' exists already", field="name")
+            raise InvalidInput("a thing named '{name}' exists already", field="name", name=name)
         thing = Thing(name=name, description=description, properties=properties or {},
                       organisation_id=organisation_id, visibility=SensorVisibility(visibility),
                       place_id=place_id, source_id=source_id)
@@ -147,10 +158,11 @@ def datastream_create(ctx: Context, thing: str, key: str, name: str, *,
     with ctx.db.session() as session:
         owner = session.scalar(select(Thing).where(Thing.name == thing))
         if owner is None:
-            raise NotFound(f"no thing '{thing}'", field="thing")
+            raise NotFound("no thing '{thing}'", field="thing", thing=thing)
         require_editor(ctx, owner.organisation_id)
         if session.scalar(select(Datastream.id).where(Datastream.key == key)) is not None:
-            raise InvalidInput(f"a datastream with key '{key}' exists already", field="key")
+            raise InvalidInput("a datastream with key '{key}' exists already", field="key",
+                               key=key)
         sensor_row = _named(session, Sensor, sensor, description=sensor,
                             encoding_type="text/plain", sensor_metadata="", properties={})
         property_row = _named(session, ObservedProperty, observed_property,
@@ -202,7 +214,8 @@ def _with_default_features(ctx: Context, batch: pa.Table) -> pa.Table:
         [ref.id for ref in refs], pa.int32()))
     if positions.null_count:
         unknown = batch["datastream_id"][pc.index(pc.is_null(positions), True).as_py()]
-        raise InvalidInput(f"unknown datastream {unknown.as_py()}", field="datastream")
+        raise InvalidInput("unknown datastream {datastream}", field="datastream",
+                           datastream=unknown.as_py())
     defaults = pc.take(pa.array([ref.feature_id for ref in refs], pa.int32()), positions)
     features = pc.coalesce(batch["feature_id"], defaults)
     return batch.set_column(batch.schema.get_field_index("feature_id"), "feature_id", features)
@@ -264,8 +277,7 @@ def _pick_column(table: pa.Table, role: str, file: str) -> pa.ChunkedArray:
     for name in IMPORT_COLUMNS[role]:
         if name in table.column_names:
             return table[name]
-    raise InvalidInput(f"no {role} column (expected one of {', '.join(IMPORT_COLUMNS[role])})",
-                       file=file)
+    raise InvalidInput(MISSING_COLUMN[role], file=file, names=", ".join(IMPORT_COLUMNS[role]))
 
 
 def _first_bad_row(column: pa.ChunkedArray, type_: pa.DataType) -> int:
@@ -297,8 +309,8 @@ def _read_observation_file(path: Path) -> pa.Table:
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
             text = columns[role].cast(pa.string())
             row = _first_bad_row(text, type_)
-            raise InvalidInput(f"'{text[row].as_py()}' is not a {role}: {error}", file=file,
-                               row=row + 1, field=role) from None
+            raise InvalidInput(NOT_CONVERTED[role], file=file, row=row + 1, field=role,
+                               value=text[row].as_py(), error=error) from None
     return pa.table(columns)
 
 
@@ -306,23 +318,28 @@ def _check_rows(table: pa.Table, index: DatastreamIndex, file: str) -> pa.Table:
     """The file as a batch to store, or an error naming the first bad row."""
     keys = table["datastream"].cast(pa.string())
     ids = pc.index_in(keys, value_set=pa.array(list(index.by_key)))
-    id_of_position = pa.array([ref.id for ref in index.by_key.values()], pa.int32())
-    problems = [
-        ("datastream", pc.is_null(ids), "unknown datastream '{}'"),
-        ("time", pc.is_null(table["time"]), "missing time"),
-        ("result", pc.invert(pc.is_finite(pc.fill_null(table["result"], math.nan))),
-         "result '{}' is not a finite number"),
-    ]
+    if (row := _first_true(pc.is_null(ids))) is not None:
+        raise InvalidInput("unknown datastream '{value}'", file=file, row=row + 1,
+                           field="datastream", value=table["datastream"][row].as_py())
+    if (row := _first_true(pc.is_null(table["time"]))) is not None:
+        raise InvalidInput("missing time", file=file, row=row + 1, field="time")
+    not_finite = pc.invert(pc.is_finite(pc.fill_null(table["result"], math.nan)))
+    if (row := _first_true(not_finite)) is not None:
+        raise InvalidInput("result '{value}' is not a finite number", file=file, row=row + 1,
+                           field="result", value=table["result"][row].as_py())
     latest_allowed = datetime.now(UTC) + timedelta(milliseconds=index.max_future_ms)
-    problems.append(("time", pc.fill_null(pc.greater(table["time"], pa.scalar(
-        latest_allowed, TIME)), False), "time '{}' is in the future"))
-    for field, bad, message in problems:
-        position = pc.index(bad, True).as_py()
-        if position >= 0:
-            value = table[field][position].as_py()
-            raise InvalidInput(message.format(value), file=file, row=position + 1, field=field)
-    datastream_ids = pc.take(id_of_position, ids)
-    return observation_table(datastream_ids, table["time"], table["result"])
+    future = pc.fill_null(pc.greater(table["time"], pa.scalar(latest_allowed, TIME)), False)
+    if (row := _first_true(future)) is not None:
+        raise InvalidInput("time '{value}' is in the future", file=file, row=row + 1,
+                           field="time", value=table["time"][row].as_py())
+    id_of_position = pa.array([ref.id for ref in index.by_key.values()], pa.int32())
+    return observation_table(pc.take(id_of_position, ids), table["time"], table["result"])
+
+
+def _first_true(mask: pa.Array | pa.ChunkedArray) -> int | None:
+    """The position of the first true value of ``mask``, or None."""
+    position = pc.index(mask, True).as_py()
+    return position if position >= 0 else None
 
 
 def observations_import(ctx: Context, path: Path,
@@ -385,7 +402,7 @@ def dead_letter_replay(ctx: Context, ids: list[int] | None = None) -> ReplayResu
         letters = list(session.scalars(query))
         if ids and len(letters) != len(set(ids)):
             missing = sorted(set(ids) - {letter.id for letter in letters})
-            raise NotFound(f"no open dead letter {missing[0]}", field="id")
+            raise NotFound("no open dead letter {letter}", field="id", letter=missing[0])
         parsed = Parsed()
         for letter in letters:
             rejected_before = len(parsed.rejected)
@@ -427,7 +444,7 @@ def thing_show(ctx: Context, thing_id: int) -> ThingSummary:
         thing = session.scalar(select(Thing).where(
             Thing.id == thing_id, visible_things_clause(ctx.actor)))
         if thing is None:
-            raise NotFound(f"no thing {thing_id}")
+            raise NotFound("no thing {thing}", thing=thing_id)
         streams = list(session.scalars(select(Datastream).where(
             Datastream.thing_id == thing.id).order_by(Datastream.id)))
     return ThingSummary(thing, streams)

@@ -65,7 +65,7 @@ def visible_datastream(ctx: Context, datastream_id: int) -> Datastream:
             Thing, Thing.id == Datastream.thing_id).where(
             Datastream.id == datastream_id, visible_things_clause(ctx.actor)))
     if found is None:
-        raise NotFound(f"no datastream {datastream_id}")
+        raise NotFound("no datastream {datastream}", datastream=datastream_id)
     return found
 
 
@@ -74,9 +74,7 @@ def datastream_aggregate(ctx: Context, datastream_id: int, interval: str = "day"
                          ) -> list[Bucket]:
     """Mean, min, max and count of a datastream's results per day, month or year (UTC), of
     the observations from ``first`` (included) to ``last`` (excluded)."""
-    if interval not in INTERVALS:
-        raise InvalidInput(f"interval must be one of {', '.join(INTERVALS)}, got '{interval}'",
-                           field="interval")
+    _check_interval(interval)
     first = _aware(first).astimezone(UTC) if first else None
     last = _aware(last).astimezone(UTC) if last else None
     if first and last and first >= last:
@@ -99,12 +97,16 @@ def datastream_aggregate(ctx: Context, datastream_id: int, interval: str = "day"
             for start, mean, low, high, count in rows]
 
 
+def _check_interval(interval: str) -> None:
+    if interval not in INTERVALS:
+        raise InvalidInput("interval must be one of {intervals}, got '{interval}'",
+                           field="interval", intervals=", ".join(INTERVALS), interval=interval)
+
+
 def bucket_query(interval: str, source: str, where: str) -> str:
     """The SQL of the buckets (start, mean, min, max, count) of the observations in
     ``source`` that meet ``where``; the same text runs on DuckDB and on Spark SQL."""
-    if interval not in INTERVALS:
-        raise InvalidInput(f"interval must be one of {', '.join(INTERVALS)}, got '{interval}'",
-                           field="interval")
+    _check_interval(interval)
     return (f"SELECT date_trunc('{interval}', phenomenon_time) AS bucket, avg(result), "
             f"min(result), max(result), count(*) FROM {source} WHERE {where} "
             "GROUP BY bucket ORDER BY bucket")
@@ -130,11 +132,12 @@ def parse_apply(text: str) -> Apply:
         match = CALL.match(step.strip())
         name = match.group("name") if match else step.strip()
         if match is None or name not in {"filter", "compute", "groupby", "aggregate"}:
-            raise InvalidInput(f"unsupported $apply transformation '{name}' (bylab offers "
-                               "filter, compute, groupby and aggregate)", field="$apply")
+            raise InvalidInput("unsupported $apply transformation '{name}' (bylab offers "
+                               "filter, compute, groupby and aggregate)", field="$apply",
+                               name=name)
         if name in {"groupby", "aggregate"} and position != len(steps) - 1:
-            raise InvalidInput(f"$apply: {name}(...) must be the last transformation",
-                               field="$apply")
+            raise InvalidInput("$apply: {name}(...) must be the last transformation",
+                               field="$apply", name=name)
         inside = match.group("inside")
         if name == "filter":
             apply.filters.append(parse_filter(inside))
@@ -153,8 +156,8 @@ def _alias(expression: str, what: str) -> tuple[str, str]:
     source, separator, alias = expression.rpartition(" as ")
     alias = alias.strip()
     if not separator or not ALIAS.match(alias):
-        raise InvalidInput(f"$apply: {what} '{expression.strip()}' needs 'as <name>'",
-                           field="$apply")
+        raise InvalidInput("$apply: {step} '{expression}' needs 'as <name>'",
+                           field="$apply", step=what, expression=expression.strip())
     return source.strip(), alias
 
 
@@ -166,8 +169,9 @@ def _computed(inside: str) -> dict[str, str]:
         part = match.group("name").lower() if match else source
         column = TIME_COLUMNS.get(match.group("inside").strip()) if match else None
         if part not in PARTS or column is None:
-            raise InvalidInput(f"$apply: unsupported compute '{source}' (use year, month, day "
-                               f"or hour of {' or '.join(TIME_COLUMNS)})", field="$apply")
+            raise InvalidInput("$apply: unsupported compute '{source}' (use year, month, day "
+                               "or hour of {columns})", field="$apply", source=source,
+                               columns=" or ".join(TIME_COLUMNS))
         computed[alias] = f"{part}({column})"
     return computed
 
@@ -184,8 +188,8 @@ def _aggregates(inside: str) -> list[tuple[str, str]]:
         template = METHODS.get(method.strip())
         if not separator or column is None or template is None:
             raise InvalidInput(
-                f"$apply: unsupported aggregate '{source}' (use result with "
-                f"{'|'.join(METHODS)}, or $count)", field="$apply")
+                "$apply: unsupported aggregate '{source}' (use result with {methods}, or "
+                "$count)", field="$apply", source=source, methods="|".join(METHODS))
         sql = template.format(column) if "{}" in template else f"{template}({column})"
         aggregates.append((alias, sql))
     return aggregates
@@ -202,15 +206,15 @@ def _groupby(inside: str, computed: dict[str, str]
     for name in split_top_level(arguments[0][1:-1]):
         column = computed.get(name) or GROUPABLE.get(name)
         if column is None:
-            raise InvalidInput(f"$apply: cannot group by '{name}' (use a compute alias or "
-                               "Datastream/id)", field="$apply")
+            raise InvalidInput("$apply: cannot group by '{name}' (use a compute alias or "
+                               "Datastream/id)", field="$apply", name=name)
         groups.append((name.replace("/", "_").replace("@", ""), column))
     aggregates = []
     if len(arguments) == 2:
         match = CALL.match(arguments[1])
         if match is None or match.group("name") != "aggregate":
-            raise InvalidInput(f"$apply: unsupported groupby step '{arguments[1]}'",
-                               field="$apply")
+            raise InvalidInput("$apply: unsupported groupby step '{step}'",
+                               field="$apply", step=arguments[1])
         aggregates = _aggregates(match.group("inside"))
     return groups, aggregates
 

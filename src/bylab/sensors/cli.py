@@ -87,8 +87,9 @@ def _json_document(file: Path) -> Any:
     try:
         return orjson.loads(file.read_bytes())  # some times faster than json on big files
     except orjson.JSONDecodeError as error:
-        raise InvalidInput(f"not JSON: {error.msg} (line {error.lineno}, column "
-                           f"{error.colno})", file=file.name) from None
+        raise InvalidInput("not JSON: {problem} (line {line}, column {column})",
+                           file=file.name, problem=error.msg, line=error.lineno,
+                           column=error.colno) from None
 
 
 @app.command("ingest")

@@ -36,6 +36,7 @@ from bylab.errors import InvalidInput, NotFound
 from bylab.sensors import actions
 from bylab.sensors.models import Datastream, FeatureOfInterest, Thing
 from bylab.sensors.store import ID_TIME_BITS
+from bylab.web.i18n import N_
 
 TIME = pa.timestamp("ms", tz="UTC")
 READ_COMPONENTS = ("id", "phenomenonTime", "resultTime", "result", "FeatureOfInterest/id")
@@ -43,6 +44,14 @@ DEFAULT_READ_COMPONENTS = ["id", "phenomenonTime", "resultTime", "result"]
 STORE_TYPES = {"datastream_id": pa.int32(), "phenomenon_time": TIME, "result": pa.float64(),
                "result_time": TIME, "feature_id": pa.int32()}
 WRITE_COMPONENTS = {"phenomenonTime", "resultTime", "result", "FeatureOfInterest/id"}
+# Why a row is refused, filled with the row's value (a row of the wrong length: MISSHAPEN).
+REFUSALS = {
+    "time": N_("'{value}' is not an ISO 8601 time"),
+    "future": N_("'{value}' is in the future"),
+    "number": N_("'{value}' is not a finite number"),
+    "feature": N_("no FeaturesOfInterest({value})"),
+}
+MISSHAPEN = "misshapen"
 ERROR = "error"
 JSON = "application/json"
 DATASTREAM_COLUMN = "Datastream/id"  # a table body's column naming each row's Datastream
@@ -57,8 +66,9 @@ def read_components(select_: list[str] | None) -> list[str]:
     components = ["id" if name == "@iot.id" else name for name in select_]
     unknown = [name for name in components if name not in READ_COMPONENTS]
     if unknown:
-        raise InvalidInput(f"'{unknown[0]}' is not a dataArray component (choose from "
-                           f"{', '.join(READ_COMPONENTS)})", field="$select")
+        raise InvalidInput("'{component}' is not a dataArray component (choose from "
+                           "{components})", field="$select", component=unknown[0],
+                           components=", ".join(READ_COMPONENTS))
     return components
 
 
@@ -92,7 +102,7 @@ class Created:
     refused), and why each refused row was (with its 1-based position in the document)."""
 
     ids: pa.Array
-    refused: list[tuple[int, str, str]]  # (row, field, reason)
+    refused: list[InvalidInput]  # each naming its row, field and reason
     new: int = 0
 
     def links(self, root: str) -> list[str]:
@@ -169,35 +179,44 @@ def _blocks(document: Any, file: str | None) -> list[Block]:
                            file=file)
     blocks = []
     for number, block in enumerate(document, start=1):
-        where = f"block {number}"
         if not isinstance(block, dict):
-            raise InvalidInput(f"{where} is not an object", file=file)
+            raise InvalidInput("block {block} is not an object", file=file, block=number)
         reference = block.get("Datastream")
         identifier = reference.get("@iot.id") if isinstance(reference, dict) else None
         if isinstance(identifier, str) and identifier.isdigit():
             identifier = int(identifier)
         if not isinstance(identifier, int) or isinstance(identifier, bool):
-            raise InvalidInput(f"{where} names no Datastream {{\"@iot.id\": …}}", file=file,
-                               field="Datastream")
+            raise InvalidInput("block {block} names no Datastream {{\"@iot.id\": …}}",
+                               file=file, field="Datastream", block=number)
         components = block.get("components")
-        _check_components(components, where, file)
+        _check_components(components, number, file)
         rows = block.get("dataArray")
         if not isinstance(rows, list):
-            raise InvalidInput(f"{where} has no dataArray list", file=file, field="dataArray")
+            raise InvalidInput("block {block} has no dataArray list", file=file,
+                               field="dataArray", block=number)
         blocks.append(Block(identifier, components, rows))
     return blocks
 
 
-def _check_components(components: Any, where: str, file: str | None) -> None:
+def _check_components(components: Any, block: int | None, file: str | None) -> None:
+    """The components of dataArray block number ``block``, or (None) of a table body."""
     if not isinstance(components, list) or not {"phenomenonTime", "result"} <= set(
             components) or len(set(components)) != len(components):
-        raise InvalidInput(f"{where}: components must list phenomenonTime and result "
-                           "once each", file=file, field="components")
+        if block is None:
+            raise InvalidInput("the table: components must list phenomenonTime and result "
+                               "once each", file=file, field="components")
+        raise InvalidInput("block {block}: components must list phenomenonTime and result "
+                           "once each", file=file, field="components", block=block)
     unknown = [name for name in components if name not in WRITE_COMPONENTS]
     if unknown:
-        raise InvalidInput(f"{where}: component '{unknown[0]}' is not stored by bylab "
-                           f"(accepted: {', '.join(sorted(WRITE_COMPONENTS))})",
-                           file=file, field="components")
+        accepted = ", ".join(sorted(WRITE_COMPONENTS))
+        if block is None:
+            raise InvalidInput("the table: component '{component}' is not stored by bylab "
+                               "(accepted: {accepted})", file=file, field="components",
+                               component=unknown[0], accepted=accepted)
+        raise InvalidInput("block {block}: component '{component}' is not stored by bylab "
+                           "(accepted: {accepted})", file=file, field="components",
+                           block=block, component=unknown[0], accepted=accepted)
 
 
 def _check_writable(ctx: Context, wanted: set[int]) -> dict[int, int]:
@@ -209,7 +228,8 @@ def _check_writable(ctx: Context, wanted: set[int]) -> dict[int, int]:
                      Datastream.id.in_(wanted), actions.visible_things_clause(ctx.actor)))}
     for identifier in sorted(wanted):
         if identifier not in found:
-            raise NotFound(f"no Datastreams({identifier})", field="Datastream")
+            raise NotFound("no Datastreams({identifier})", field="Datastream",
+                           identifier=identifier)
         actions.require_editor(ctx, found[identifier][1])
     return {identifier: datastream.feature_id for identifier, (datastream, _) in found.items()}
 
@@ -306,7 +326,7 @@ def _block_rows(block: Block) -> Rows:
 def _table_rows(table: pa.Table, file: str | None) -> Rows:
     """A table body's rows: its ``Datastream/id`` column and one column per component."""
     components = [name for name in table.column_names if name != DATASTREAM_COLUMN]
-    _check_components(components, "the table", file)
+    _check_components(components, None, file)
     if DATASTREAM_COLUMN not in table.column_names:
         raise InvalidInput("the table has no {column} column", file=file,
                            field=DATASTREAM_COLUMN, column=DATASTREAM_COLUMN)
@@ -343,7 +363,7 @@ def _feature_column(values: Values | None, features: set[int], count: int
 def _rows_table(rows: Rows, default_features: dict[int, int], features: set[int],
                 latest_ms: int) -> tuple[pa.Table, list[tuple[str, pa.Array, str]]]:
     """The rows as store columns, and the checks they must pass: (field, failed mask,
-    reason template filled with the row's value)."""
+    reason: MISSHAPEN or a key of REFUSALS)."""
     columns, count = rows.columns, len(rows.datastream_ids)
     times = _times(columns["phenomenonTime"])
     results = _results(columns["result"])
@@ -352,24 +372,19 @@ def _rows_table(rows: Rows, default_features: dict[int, int], features: set[int]
         else pa.nulls(count, pa.int64())
     feature_ids, features_given = _feature_column(columns.get("FeatureOfInterest/id"),
                                                   features, count)
-    width = len(columns)
     checks = [
-        ("dataArray", rows.misshapen,
-         f"a row must be a list of {width} values, one per component"),
-        ("phenomenonTime", pc.is_null(times), "'{}' is not an ISO 8601 time"),
-        ("phenomenonTime", pc.fill_null(pc.greater(times, latest_ms), False),
-         "'{}' is in the future"),
-        ("result", pc.invert(pc.fill_null(pc.is_finite(results), False)),
-         "'{}' is not a finite number"),
+        ("dataArray", rows.misshapen, MISSHAPEN),
+        ("phenomenonTime", pc.is_null(times), "time"),
+        ("phenomenonTime", pc.fill_null(pc.greater(times, latest_ms), False), "future"),
+        ("result", pc.invert(pc.fill_null(pc.is_finite(results), False)), "number"),
     ]
     if result_time_texts is not None:
         given = pc.is_valid(result_time_texts) if _is_arrow(result_time_texts) else pa.array(
             [value is not None for value in result_time_texts], pa.bool_())
-        checks.append(("resultTime", pc.and_(given, pc.is_null(result_times)),
-                       "'{}' is not an ISO 8601 time"))
+        checks.append(("resultTime", pc.and_(given, pc.is_null(result_times)), "time"))
     if features_given is not None:
         checks.append(("FeatureOfInterest/id", pc.and_(features_given, pc.is_null(feature_ids)),
-                       "no FeaturesOfInterest({})"))
+                       "feature"))
     table = pa.table({
         "datastream_id": rows.datastream_ids,
         "phenomenon_time": times.cast(TIME),
@@ -410,7 +425,7 @@ def _checked(ctx: Context, document: Any, file: str | None) -> tuple[Created, pa
                      pc.cast(table["phenomenon_time"], pa.int64()))
         ids_by_part.append(pc.if_else(bad, pa.scalar(None, pa.int64()), ids))
         for position in numpy.flatnonzero(bad.to_numpy(zero_copy_only=False)):
-            created.refused.append(_refusal(part, checks, int(position), offset))
+            created.refused.append(_refusal(part, checks, int(position), offset, file))
         tables.append(table.filter(pc.invert(bad)))
         offset += table.num_rows
     if ids_by_part:  # chunks, not values: building an array from arrays goes row by row
@@ -423,11 +438,17 @@ def _checked(ctx: Context, document: Any, file: str | None) -> tuple[Created, pa
 
 
 def _refusal(rows: Rows, checks: list[tuple[str, pa.Array, str]], position: int,
-             offset: int) -> tuple[int, str, str]:
-    """(row in the document, field, reason) of the first check a row fails."""
+             offset: int, file: str | None) -> InvalidInput:
+    """The first check a row fails, naming the row in the document and the field."""
     for field, failed, reason in checks:
-        if failed[position].as_py():
-            return offset + position + 1, field, reason.format(rows.held(field, position))
+        if not failed[position].as_py():
+            continue
+        row = offset + position + 1
+        if reason == MISSHAPEN:
+            return InvalidInput("a row must be a list of {width} values, one per component",
+                                file=file, row=row, field=field, width=len(rows.columns))
+        return InvalidInput(REFUSALS[reason], file=file, row=row, field=field,
+                            value=rows.held(field, position))
     raise AssertionError("a refused row fails a check")
 
 
@@ -448,7 +469,6 @@ def observations_create_strict(ctx: Context, document: Any, file: str,
     report(f"checking {file}")
     created, table = _checked(ctx, document, file)
     if created.refused:
-        row, field, reason = created.refused[0]
-        raise InvalidInput(reason, file=file, row=row, field=field)
+        raise created.refused[0]
     report(f"storing {len(created.ids):,} observations")
     return len(created.ids), actions.observations_store_checked(ctx, table)

@@ -103,8 +103,9 @@ class Ingestor:
             client.connect(self.settings.mqtt_host, self.settings.mqtt_port, clean_start=False,
                            properties=properties)
         except OSError as error:
-            raise InvalidInput(f"cannot reach the MQTT broker at {self.settings.mqtt_host}:"
-                               f"{self.settings.mqtt_port}: {error}", field="mqtt_host") from None
+            raise InvalidInput("cannot reach the MQTT broker at {host}:{port}: {error}",
+                               field="mqtt_host", host=self.settings.mqtt_host,
+                               port=self.settings.mqtt_port, error=error) from None
         client.loop_start()
         try:
             while not self.stop.is_set():

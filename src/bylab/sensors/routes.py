@@ -40,6 +40,8 @@ def sta_resource(request: Request, ctx: ContextDep, resource: str) -> Response:
     root = _service_root_url(request, ctx.settings.base_url)
     answer = sta_get(StaRequest(ctx=ctx, graph=load_graph(ctx), root=root,
                                 path=f"{root}/{resource}", params=request.query_params))
+    if answer is None:
+        return Response(status_code=204)
     if isinstance(answer, str):
         return PlainTextResponse(answer)
     return JSONResponse(answer)

@@ -112,14 +112,16 @@ def _integer(params: Mapping[str, str], name: str, default: int) -> int:
     if text is None:
         return default
     if not text.isdigit():
-        raise InvalidInput(f"{name} must be a whole number ≥ 0, got '{text}'", field=name)
+        raise InvalidInput("{option} must be a whole number ≥ 0, got '{text}'", field=name,
+                           option=name, text=text)
     return int(text)
 
 
 def parse_options(params: Mapping[str, str]) -> Options:
     unknown = [name for name in params if name.startswith("$") and name not in QUERY_OPTIONS]
     if unknown:
-        raise InvalidInput(f"unknown query option {unknown[0]}", field=unknown[0])
+        raise InvalidInput("unknown query option {option}", field=unknown[0],
+                           option=unknown[0])
     count = params.get("$count", "false").lower()
     if count not in {"true", "false"}:
         raise InvalidInput("$count must be true or false", field="$count")
@@ -137,8 +139,8 @@ def parse_options(params: Mapping[str, str]) -> Options:
         options.apply = parse_apply(text)
     if (text := params.get("$resultFormat")) is not None:
         if text not in RESULT_FORMATS:
-            raise InvalidInput(f"$resultFormat must be one of {', '.join(RESULT_FORMATS)}",
-                               field="$resultFormat")
+            raise InvalidInput("$resultFormat must be one of {formats}",
+                               field="$resultFormat", formats=", ".join(RESULT_FORMATS))
         options.data_array = True
     return options
 
@@ -229,7 +231,8 @@ def observations_page(ctx: Context, scope: ObservationScope, options: Options
 def _observation_column(name: str) -> str:
     column = OBSERVATION_COLUMNS.get(name)
     if column is None:
-        raise InvalidInput(f"cannot order Observations by '{name}'", field="$orderby")
+        raise InvalidInput("cannot order Observations by '{name}'", field="$orderby",
+                           name=name)
     return column
 
 
@@ -238,12 +241,12 @@ def observation_get(ctx: Context, graph: Graph, identifier: int) -> Entity:
     moment = datetime.fromtimestamp((identifier & ((1 << ID_TIME_BITS) - 1)) / 1000, UTC)
     scan = observation_store(ctx).scan(moment.date(), moment.date())
     if datastream_id not in graph.sets["Datastreams"] or scan is None:
-        raise NotFound(f"no Observations({identifier})")
+        raise NotFound("no Observations({identifier})", identifier=identifier)
     rows = ctx.tables.connection().execute(
         f"SELECT id, datastream_id, phenomenon_time, result, result_time, feature_id "
         f"FROM {scan} WHERE id = ?", [identifier]).fetchall()
     if not rows:
-        raise NotFound(f"no Observations({identifier})")
+        raise NotFound("no Observations({identifier})", identifier=identifier)
     return _observation(rows[0])
 
 
@@ -286,7 +289,7 @@ def related(graph: Graph, set_name: str, entity: Entity, navigation: str) -> Rel
             return sets["Datastreams"].get(entity["_datastream"])
         case "Observations", "FeatureOfInterest":
             return sets["FeaturesOfInterest"].get(entity["_feature"])
-    raise NotFound(f"{set_name} have no {navigation}")
+    raise NotFound("{set_name} have no {navigation}", set_name=set_name, navigation=navigation)
 
 
 # --- rendering -----------------------------------------------------------------------------
@@ -316,19 +319,36 @@ def render(request: Request, set_name: str, entity: Entity, options: Options) ->
             wanted.add("@iot.id")
         out = {key: value for key, value in out.items()
                if key in wanted or key.split("@iot.navigationLink")[0] in wanted}
-    for expand in options.expand:
-        out.update(_expanded(request, set_name, entity, expand))
+    for navigation, group in _by_navigation(options.expand).items():
+        out.update(_expanded(request, set_name, entity, navigation, group))
     return out
 
 
-def _expanded(request: Request, set_name: str, entity: Entity, expand: Expand) -> Entity:
-    navigation, _, deeper = expand.navigation.partition("/")
+def _by_navigation(expands: list[Expand]) -> dict[str, list[Expand]]:
+    """$expand items by their first step: ``A/B,A/C`` expands A once, with B and C in it."""
+    groups: dict[str, list[Expand]] = {}
+    for expand in expands:
+        groups.setdefault(expand.navigation.partition("/")[0], []).append(expand)
+    return groups
+
+
+def _nested_options(group: list[Expand]) -> Options:
+    """The options of an expanded navigation property A: its own, ``A($top=1)``, and the
+    deeper paths ``A/B`` to expand in it (in ``A/B($top=1)`` the options belong to B)."""
+    own = [expand.options for expand in group if "/" not in expand.navigation]
+    nested = parse_options(own[0]) if own else Options()
+    nested.expand += [Expand(expand.navigation.partition("/")[2], expand.options)
+                      for expand in group if "/" in expand.navigation]
+    return nested
+
+
+def _expanded(request: Request, set_name: str, entity: Entity, navigation: str,
+              group: list[Expand]) -> Entity:
     target = ENTITY_TYPES[set_name].navigation.get(navigation)
     if target is None:
-        raise InvalidInput(f"{set_name} have no {navigation} to expand", field="$expand")
-    # In `A/B($top=1)` the options belong to B, the last step.
-    nested = Options(expand=[Expand(deeper, expand.options)]) if deeper \
-        else parse_options(expand.options)
+        raise InvalidInput("{set_name} have no {navigation} to expand", field="$expand",
+                           set_name=set_name, navigation=navigation)
+    nested = _nested_options(group)
     value = related(request.graph, set_name, entity, navigation)
     if value is None or (isinstance(value, dict)):
         return {navigation: render(request, target, value, nested) if value else None}
@@ -361,7 +381,8 @@ def _page(request: Request, source: list[Entity] | ObservationScope, options: Op
         try:
             items = sorted(items, key=_sort_key(name), reverse=descending)
         except TypeError:
-            raise InvalidInput(f"cannot order by '{name}'", field="$orderby") from None
+            raise InvalidInput("cannot order by '{name}'", field="$orderby",
+                               name=name) from None
     end = options.skip + options.top
     total = len(items) if options.count else None
     return items[options.skip:end], total, end < len(items)
@@ -440,7 +461,7 @@ def resource_segments(path: str) -> list[tuple[str, int | None]]:
     for segment in path.strip("/").split("/"):
         match = SEGMENT.match(segment)
         if match is None:
-            raise NotFound(f"no resource '{segment}'")
+            raise NotFound("no resource '{segment}'", segment=segment)
         identifier = match.group("id")
         parsed.append((match.group("name"),
                        int(identifier.strip("'")) if identifier is not None else None))
@@ -459,21 +480,23 @@ def _pick(request: Request, set_name: str, source: list[Entity] | ObservationSco
         entity = observation_get(request.ctx, request.graph, identifier)
         if entity["_datastream"] not in source.datastream_ids or (
                 source.feature_id is not None and entity["_feature"] != source.feature_id):
-            raise NotFound(f"no {set_name}({identifier}) here")
+            raise NotFound("no {set_name}({identifier}) here", set_name=set_name,
+                           identifier=identifier)
         return entity
     for entity in source:
         if entity["@iot.id"] == identifier:
             return entity
-    raise NotFound(f"no {set_name}({identifier}) here")
+    raise NotFound("no {set_name}({identifier}) here", set_name=set_name,
+                   identifier=identifier)
 
 
-def sta_get(request: Request) -> Entity | str:
-    """Answer a GET on a resource path below the service root."""
+def sta_get(request: Request) -> Entity | str | None:
+    """Answer a GET on a resource path below the service root (None: a null property)."""
     segments = resource_segments(request.path.removeprefix(request.root))
     options = parse_options(request.params)
     name, identifier = segments[0]
     if name not in ENTITY_TYPES:
-        raise NotFound(f"no entity set '{name}'")
+        raise NotFound("no entity set '{name}'", name=name)
     set_name = name
     entity: Entity | None = None
     source: list[Entity] | ObservationScope
@@ -490,14 +513,14 @@ def sta_get(request: Request) -> Entity | str:
                 return {"@iot.selfLink": self_link(request, set_name, entity)}
             return collection(request, set_name, source, options, ref=True)
         if entity is None:
-            raise NotFound(f"no resource '{name}' here")
+            raise NotFound("no resource '{name}' here", name=name)
         entity_type = ENTITY_TYPES[set_name]
         if name in entity_type.navigation:
             value = related(request.graph, set_name, entity, name)
             set_name = entity_type.navigation[name]
             if name in TO_ONE:
                 if value is None or identifier is not None:
-                    raise NotFound(f"no {name} here")
+                    raise NotFound("no {name} here", name=name)
                 entity = value  # type: ignore[assignment]
             else:
                 source = value  # type: ignore[assignment]
@@ -505,7 +528,7 @@ def sta_get(request: Request) -> Entity | str:
             continue
         if name in entity_type.properties and identifier is None:
             return _property(segments[position + 1:], name, entity.get(name))
-        raise NotFound(f"{set_name} have no '{name}'")
+        raise NotFound("{set_name} have no '{name}'", set_name=set_name, name=name)
     if entity is not None:
         if options.data_array:
             raise InvalidInput("$resultFormat=dataArray is offered on Observations "
@@ -517,11 +540,13 @@ def sta_get(request: Request) -> Entity | str:
     return collection(request, set_name, source, options)
 
 
-def _property(rest: list[tuple[str, int | None]], name: str, value: Any) -> Entity | str:
+def _property(rest: list[tuple[str, int | None]], name: str, value: Any) -> Entity | str | None:
+    """A property, or its raw ``$value``; None (204 No Content) when it is null, as OGC
+    18-088 §9.2.4 asks."""
+    if value is None and rest in ([], [("$value", None)]):
+        return None
     if not rest:
         return {name: value}
     if rest == [("$value", None)]:
-        if value is None:
-            raise NotFound(f"{name} has no value")
         return value if isinstance(value, str) else json.dumps(value)
     raise NotFound("nothing below a property but $value")

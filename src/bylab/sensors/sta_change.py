@@ -77,7 +77,7 @@ def _target(ctx: Context, graph: Graph, path: str) -> Target:
     if set_name == "Observations":
         return Target(set_name, identifier, observation_get(ctx, graph, identifier))
     if set_name not in MODELS:
-        raise NotFound(f"no entity set '{set_name}' that can be changed")
+        raise NotFound("no entity set '{name}' that can be changed", name=set_name)
     return Target(set_name, identifier, graph.get(set_name, identifier))
 
 
@@ -153,7 +153,8 @@ def _entity_update(ctx: Context, session: Session, graph: Graph, target: Target,
                    body: Document) -> None:
     row = session.get(MODELS[target.set_name], target.identifier)
     if row is None:
-        raise NotFound(f"no {target.set_name}({target.identifier})")
+        raise NotFound("no {set_name}({identifier})", set_name=target.set_name,
+                       identifier=target.identifier)
     for name in body:
         if name in ATTRIBUTES and hasattr(row, ATTRIBUTES[name][0]):
             attribute, kind = ATTRIBUTES[name]
@@ -170,8 +171,8 @@ def _entity_update(ctx: Context, session: Session, graph: Graph, target: Target,
                 _relink_locations(creator, target, body, name)
     for name in ("Datastreams", "Observations"):
         if name in body:
-            raise InvalidInput(f"change {name} by PATCHing them, not through their "
-                               f"{target.set_name}", field=name)
+            raise InvalidInput("change {name} by PATCHing them, not through their "
+                               "{set_name}", field=name, name=name, set_name=target.set_name)
 
 
 def _owner(session: Session, set_name: str, row: Any) -> str | None:
@@ -187,18 +188,27 @@ def _relink_datastream(creator: Creator, datastream: Datastream, body: Document)
     for name, attribute in DATASTREAM_LINKS.items():
         if name not in body:
             continue
-        identifier = creator.linked(sets[name], body[name], name)
+        identifier = _linked_by_id(creator, sets[name], body[name], name)
         if name == "Thing":
             creator.editable_thing(identifier, name)
         setattr(datastream, attribute, identifier)
 
 
+def _linked_by_id(creator: Creator, set_name: str, value: Any, name: str) -> int:
+    """The entity a PATCH links to, given as ``{"@iot.id": n}``: a PATCH creates no related
+    entity inline (OGC 18-088 §10.3 answers such a nested update with 400)."""
+    if link_id(value, name) is None:
+        raise InvalidInput("a PATCH links {name} by {{\"@iot.id\": …}}; it cannot create "
+                           "them inline", field=name, name=name)
+    return creator.linked(set_name, value, name)
+
+
 def _relink_locations(creator: Creator, target: Target, body: Document, name: str) -> None:
     """A Thing's Locations (or a Location's Things) given in a PATCH replace the old ones."""
     if not isinstance(body[name], list):
-        raise InvalidInput(f"'{name}' must be a list of entities", field=name)
+        raise InvalidInput("'{name}' must be a list of entities", field=name, name=name)
     if target.set_name == "Things":
-        linked = {creator.linked("Locations", item, name) for item in body[name]}
+        linked = {_linked_by_id(creator, "Locations", item, name) for item in body[name]}
         pairs = {(target.identifier, location) for location in linked}
         column = ThingLocation.thing_id
     else:
@@ -227,15 +237,15 @@ def _observation_update(ctx: Context, session: Session, graph: Graph, target: Ta
                           ("phenomenonTime", moment is not None and int(
                               moment.timestamp() * 1000) != time_ms)):
         if changed:
-            raise InvalidInput(f"an Observation's {name} identifies it and cannot change: "
-                               "delete it and create another", field=name)
+            raise InvalidInput("an Observation's {name} identifies it and cannot change: "
+                               "delete it and create another", field=name, name=name)
     result_time = instant(body, "resultTime") if "resultTime" in body else (
         datetime.fromisoformat(entity["resultTime"].replace("Z", "+00:00"))
         if entity["resultTime"] else None)
     feature = entity["_feature"]
     if body.get("FeatureOfInterest") is not None:
-        feature = Creator(ctx, session, graph).linked(
-            "FeaturesOfInterest", body["FeatureOfInterest"], "FeatureOfInterest")
+        feature = _linked_by_id(Creator(ctx, session, graph), "FeaturesOfInterest",
+                                body["FeatureOfInterest"], "FeatureOfInterest")
     changed = PendingObservations()
     changed.add(entity["_datastream"], time_ms,
                 result_value(body) if "result" in body else entity["result"],

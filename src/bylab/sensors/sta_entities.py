@@ -50,18 +50,21 @@ def check_document(set_name: str, document: Any, *, creating: bool) -> Document:
     property."""
     writable = WRITABLE.get(set_name)
     if writable is None:
-        raise InvalidInput(f"{set_name} cannot be created or changed here", field=set_name)
+        raise InvalidInput("{set_name} cannot be created or changed here", field=set_name,
+                           set_name=set_name)
     if not isinstance(document, dict):
-        raise InvalidInput(f"a {set_name} entity is a JSON object", field=set_name)
+        raise InvalidInput("a {set_name} entity is a JSON object", field=set_name,
+                           set_name=set_name)
     known = {*writable.mandatory, *writable.optional, *writable.links}
     for name in document:
         if name not in known and name not in IGNORED and "@iot." not in name:
-            raise InvalidInput(f"{set_name} have no property '{name}' that can be written",
-                               field=name)
+            raise InvalidInput("{set_name} have no property '{name}' that can be written",
+                               field=name, set_name=set_name, name=name)
     if creating:
         for name in writable.mandatory:
             if document.get(name) is None:
-                raise InvalidInput(f"'{name}' is mandatory for {set_name}", field=name)
+                raise InvalidInput("'{name}' is mandatory for {set_name}", field=name,
+                                   name=name, set_name=set_name)
     return document
 
 
@@ -70,10 +73,11 @@ def text(document: Document, name: str, default: str = "") -> str:
     if value is None:
         value = default
     if not isinstance(value, str):
-        raise InvalidInput(f"'{name}' must be a string", field=name)
+        raise InvalidInput("'{name}' must be a string", field=name, name=name)
     limit = TEXT_LIMITS.get(name)
     if limit and len(value) > limit:
-        raise InvalidInput(f"'{name}' is longer than {limit} characters", field=name)
+        raise InvalidInput("'{name}' is longer than {limit} characters", field=name,
+                           name=name, limit=limit)
     return value
 
 
@@ -82,28 +86,30 @@ def json_object(document: Document, name: str) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise InvalidInput(f"'{name}' must be a JSON object", field=name)
+        raise InvalidInput("'{name}' must be a JSON object", field=name, name=name)
     return value
 
 
 def link_id(value: Any, field: str) -> int | None:
     """The id of ``{"@iot.id": n}``; None for an entity given inline."""
     if not isinstance(value, dict):
-        raise InvalidInput(f"'{field}' must be an entity or {{\"@iot.id\": …}}", field=field)
+        raise InvalidInput("'{name}' must be an entity or {{\"@iot.id\": …}}", field=field,
+                           name=field)
     identifier = value.get("@iot.id")
     if identifier is None:
         return None
     if isinstance(identifier, str) and identifier.isdigit():
         identifier = int(identifier)
     if not isinstance(identifier, int) or isinstance(identifier, bool):
-        raise InvalidInput(f"'{field}' has an @iot.id that is not a whole number", field=field)
+        raise InvalidInput("'{name}' has an @iot.id that is not a whole number", field=field,
+                           name=field)
     return identifier
 
 
 def entity_list(document: Document, name: str) -> list[Any]:
     value = document.get(name) or []
     if not isinstance(value, list):
-        raise InvalidInput(f"'{name}' must be a list of entities", field=name)
+        raise InvalidInput("'{name}' must be a list of entities", field=name, name=name)
     return value
 
 
@@ -111,8 +117,8 @@ def result_value(document: Document) -> float:
     """bylab stores numeric results."""
     value = document.get("result")
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise InvalidInput(f"result must be a finite number, got {str(value)[:40]!r}",
-                           field="result")
+        raise InvalidInput("result must be a finite number, got {value!r}",
+                           field="result", value=str(value)[:40])
     return float(value)
 
 
@@ -123,13 +129,13 @@ def instant(document: Document, name: str, default: datetime | None = None
     if value is None:
         return default
     if not isinstance(value, str) or "/" in value:
-        raise InvalidInput(f"'{name}' must be an ISO 8601 instant with a time zone",
-                           field=name)
+        raise InvalidInput("'{name}' must be an ISO 8601 instant with a time zone",
+                           field=name, name=name)
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise InvalidInput(f"'{name}' is not an ISO 8601 time: {value[:40]!r}",
-                           field=name) from None
+        raise InvalidInput("'{name}' is not an ISO 8601 time: {value!r}",
+                           field=name, name=name, value=value[:40]) from None
     if moment.tzinfo is None:
-        raise InvalidInput(f"'{name}' needs a time zone (e.g. Z)", field=name)
+        raise InvalidInput("'{name}' needs a time zone (e.g. Z)", field=name, name=name)
     return moment.astimezone(UTC)

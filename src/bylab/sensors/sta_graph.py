@@ -48,7 +48,8 @@ class Graph:
     def get(self, set_name: str, entity_id: int) -> Entity:
         found = self.sets[set_name].get(entity_id)
         if found is None:
-            raise NotFound(f"no {set_name}({entity_id})")
+            raise NotFound("no {set_name}({identifier})", set_name=set_name,
+                           identifier=entity_id)
         return found
 
 

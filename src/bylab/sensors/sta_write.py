@@ -128,7 +128,8 @@ class Creator:
                     "Datastreams": self.datastream, "Observations": self.observation,
                     "FeaturesOfInterest": self.feature}
         if set_name not in creators:
-            raise InvalidInput(f"{set_name} cannot be created", field=set_name)
+            raise InvalidInput("{set_name} cannot be created", field=set_name,
+                               set_name=set_name)
         return creators[set_name](check_document(set_name, document, creating=True), fixed)
 
     def linked(self, set_name: str, value: Any, field_name: str) -> int:
@@ -137,22 +138,24 @@ class Creator:
         if identifier is None:
             return self.create(set_name, value, {})
         if identifier not in self.graph.sets[set_name]:
-            raise InvalidInput(f"no {set_name}({identifier}) to link", field=field_name)
+            raise InvalidInput("no {set_name}({identifier}) to link", field=field_name,
+                               set_name=set_name, identifier=identifier)
         return identifier
 
     def editable_thing(self, identifier: int, field_name: str) -> Thing:
         thing = self.session.get(Thing, identifier)
         if thing is None or identifier not in self.graph.sets["Things"]:
-            raise InvalidInput(f"no Things({identifier}) to link", field=field_name)
+            raise InvalidInput("no Things({identifier}) to link", field=field_name,
+                               identifier=identifier)
         actions.require_editor(self.ctx, thing.organisation_id)
         return thing
 
     def unique_name(self, model: type[Any], name: str, set_name: str) -> None:
         existing = self.session.scalar(select(model.id).where(model.name == name))
         if existing is not None:
-            raise InvalidInput(f"{set_name}({existing}) is named '{name}' already: link it "
-                               f"with {{\"@iot.id\": {existing}}} or choose another name",
-                               field="name")
+            raise InvalidInput("{set_name}({identifier}) is named '{name}' already: link it "
+                               "with {{\"@iot.id\": {identifier}}} or choose another name",
+                               field="name", set_name=set_name, identifier=existing, name=name)
 
     # --- one method per entity set --------------------------------------------------------
 
@@ -186,8 +189,9 @@ class Creator:
             try:
                 organisation_id: str | None = organisation_get(self.session, str(named)).id
             except NotFound:
-                raise InvalidInput(f"no organisation '{named}'",
-                                   field="properties.organisation") from None
+                raise InvalidInput("no organisation '{organisation}'",
+                                   field="properties.organisation",
+                                   organisation=named) from None
         else:
             editable = sorted(org for org in self.ctx.actor.roles if self.ctx.actor.can_edit(org))
             if len(editable) > 1:
@@ -280,7 +284,7 @@ class Creator:
         if name in fixed:
             return fixed[name]
         if document.get(name) is None:
-            raise InvalidInput(f"'{name}' is mandatory for Datastreams", field=name)
+            raise InvalidInput("'{name}' is mandatory for Datastreams", field=name, name=name)
         return self.linked(set_name, document[name], name)
 
     def feature(self, document: Document, fixed: Fixed) -> int:
@@ -309,7 +313,8 @@ class Creator:
                                    field="Datastream")
         datastream = self.session.get(Datastream, datastream_id)
         if datastream is None or datastream_id not in self.graph.sets["Datastreams"]:
-            raise InvalidInput(f"no Datastreams({datastream_id}) to link", field="Datastream")
+            raise InvalidInput("no Datastreams({identifier}) to link", field="Datastream",
+                               identifier=datastream_id)
         thing = self.editable_thing(datastream.thing_id, "Datastream")
         moment = instant(document, "phenomenonTime", datetime.now(UTC))
         assert moment is not None
@@ -356,7 +361,8 @@ def _target(graph: Graph, path: str) -> tuple[str, Fixed]:
         target = NAVIGATION_POSTS.get((parent, navigation))
         if target is not None:
             if parent_id not in graph.sets.get(parent, {}):
-                raise NotFound(f"no {parent}({parent_id})")
+                raise NotFound("no {set_name}({identifier})", set_name=parent,
+                               identifier=parent_id)
             return target[0], {target[1]: parent_id}
     raise InvalidInput("POST to an entity set (Things) or to a collection below one entity "
                        "(Datastreams(1)/Observations)", field="path")
