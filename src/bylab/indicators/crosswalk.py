@@ -65,10 +65,10 @@ def load_crosswalk(path: Path = CROSSWALK_FILE) -> tuple[CrosswalkEntry, ...]:
         except ValidationError as error:
             raise invalid_input_from(error, file=path.name) from None
         if entry.system not in SYSTEM_COUNTRY:
-            raise InvalidInput(f"unknown system '{entry.system}'", file=path.name, row=row,
-                               field="system")
+            raise InvalidInput("unknown system '{system}'", file=path.name, row=row,
+                               field="system", system=entry.system)
         if entry.comparability == Comparability.UNKNOWN:
-            raise InvalidInput("an entry states what is known", file=path.name, row=row,
+            raise InvalidInput("an entry must state its comparability", file=path.name, row=row,
                                field="comparability")
         kpi_show(entry.kpi)  # NotFound for a code outside the catalogue
         entries.append(entry)
