@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import pytest
 
 STA = "/sta/v1.1"
 ROOT = "http://testserver/sta/v1.1"
@@ -40,15 +39,11 @@ SET_OF = {"Thing": "Things", "Datastream": "Datastreams", "Sensor": "Sensors",
           **{name: name for name in MANDATORY}}
 ENTITY_SETS = tuple(MANDATORY)
 JSON_VALUED = {"location", "feature", "unitOfMeasurement"}
-NO_HISTORY = pytest.mark.xfail(strict=True, reason=(
-    "bylab keeps no HistoricalLocations (the set is always empty, sta.py), although OGC "
-    "18-088 §10 asks the service to make one whenever a Thing's Locations change"))
 
 
-def by_set(history_fails: bool = False) -> list[Any]:
-    """The entity sets as parameters; HistoricalLocations marked when its case fails."""
-    return [pytest.param(name, marks=NO_HISTORY) if name == HISTORY and history_fails
-            else name for name in ENTITY_SETS]
+def by_set() -> list[str]:
+    """The entity sets as parameters."""
+    return list(ENTITY_SETS)
 
 
 def is_collection(navigation: str) -> bool:

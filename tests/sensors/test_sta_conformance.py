@@ -9,9 +9,8 @@ module through the API by an editor's token. ``test_sta_conformance_write.py`` m
 Create-Update-Delete and Data Array classes.
 
 The checks about HistoricalLocations are their own cases (the ``HistoricalLocations``
-parameter covers that set and the navigation to it): bylab keeps no location history, which
-OGC 18-088 asks for, so those that need one are marked ``xfail`` (strict). Where the suite
-expects more than the standard, the test follows the standard and says why."""
+parameter covers that set and the navigation to it). Where the suite expects more than the
+standard, the test follows the standard and says why."""
 
 from __future__ import annotations
 
@@ -35,7 +34,6 @@ from tests.sensors.ets_sta import (
     JSON_VALUED,
     MANDATORY,
     MISSING_ID,
-    NO_HISTORY,
     RELATIONS,
     ROOT,
     SET_OF,
@@ -150,14 +148,14 @@ def test_read_nonexistent_entity(reader: httpx.Client, set_name: str) -> None:
     assert reader.get(f"{STA}/{set_name}({MISSING_ID})").status_code == 404
 
 
-@pytest.mark.parametrize("set_name", by_set(history_fails=True))
+@pytest.mark.parametrize("set_name", by_set())
 def test_read_entity_and_check_response(reader: httpx.Client, set_name: str) -> None:
     """ETS sensingCore.Capability1Tests.readEntityAndCheckResponse."""
     identifier = values(reader, set_name)[0]["@iot.id"]
     check_entity(set_name, get_ok(reader, f"{set_name}({identifier})"))
 
 
-@pytest.mark.parametrize("set_name", by_set(history_fails=True))
+@pytest.mark.parametrize("set_name", by_set())
 def test_read_property_of_entity_and_check_response(reader: httpx.Client,
                                                     set_name: str) -> None:
     """ETS sensingCore.Capability1Tests.readPropertyOfEntityAndCheckResponse: each mandatory
@@ -204,7 +202,6 @@ def test_check_resource_paths(reader: httpx.Client, set_name: str) -> None:
     assert _walk(reader, [set_name], []) > 1
 
 
-@NO_HISTORY
 def test_check_resource_paths_through_historical_locations(reader: httpx.Client) -> None:
     """ETS sensingCore.Capability1Tests.checkResourcePaths, the paths that reach
     HistoricalLocations: the suite wants every collection on the way to hold something."""
@@ -293,7 +290,7 @@ def check_expand(reader: httpx.Client, path: str, set_name: str, with_history: b
             check_expanded(set_name, entity, expand)
 
 
-@pytest.mark.parametrize("subject", by_set(history_fails=True))
+@pytest.mark.parametrize("subject", by_set())
 def test_read_entities_with_expand_qo(reader: httpx.Client, subject: str) -> None:
     """ETS filteringExtension.Capability3Tests.readEntitiesWithExpandQO: one and two levels
     of $expand, on a set and below its first entity."""
@@ -312,7 +309,7 @@ def check_page(answer: dict[str, Any], expected: int, more: bool, label: Any) ->
     assert ("@iot.nextLink" in answer) == more, (label, answer.get("@iot.nextLink"))
 
 
-@pytest.mark.parametrize("subject", by_set(history_fails=True))
+@pytest.mark.parametrize("subject", by_set())
 def test_read_entities_with_top_qo(reader: httpx.Client, subject: str) -> None:
     """ETS filteringExtension.Capability3Tests.readEntitiesWithTopQO: $top and the next link,
     on a set and ($top=3) below its first entity."""
@@ -328,7 +325,7 @@ def test_read_entities_with_top_qo(reader: httpx.Client, subject: str) -> None:
             assert ("@iot.nextLink" in answer) == (min(related) > 3), path
 
 
-@pytest.mark.parametrize("subject", by_set(history_fails=True))
+@pytest.mark.parametrize("subject", by_set())
 def test_read_entities_with_skip_qo(reader: httpx.Client, subject: str) -> None:
     """ETS filteringExtension.Capability3Tests.readEntitiesWithSkipQO: $skip, with no next
     link, on a set and ($skip=1) below its first entity."""
@@ -377,7 +374,7 @@ def test_read_entities_with_orderby_qo(reader: httpx.Client, subject: str) -> No
             check_orderby(reader, path, SET_OF[navigation])
 
 
-@pytest.mark.parametrize("subject", by_set(history_fails=True))
+@pytest.mark.parametrize("subject", by_set())
 def test_read_entities_with_count_qo(reader: httpx.Client, subject: str) -> None:
     """ETS filteringExtension.Capability3Tests.readEntitiesWithCountQO: @iot.count with
     $count=true and none with $count=false, on a set and below its first entity."""

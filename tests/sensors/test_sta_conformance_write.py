@@ -18,7 +18,6 @@ from tests.sensors.ets_sta import (
     HISTORY,
     MANDATORY,
     MISSING_ID,
-    NO_HISTORY,
     STA,
     by_set,
     datastream_body,
@@ -380,7 +379,6 @@ def test_delete_integrity_constraint(sta: httpx.Client, set_name: str) -> None:
         assert bool(values(sta, other)) == (other not in DELETED_WITH[set_name]), other
 
 
-@NO_HISTORY
 def test_historical_locations_are_written_and_deleted(sta: httpx.Client) -> None:
     """The HistoricalLocation parts of ETS createUpdateDelete.Capability2Tests: a Thing made
     with a Location has a HistoricalLocation (createEntitiesForDelete); one is created by

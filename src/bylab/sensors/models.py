@@ -1,5 +1,6 @@
-"""The SensorThings data model: Things, Locations, Sensors, ObservedProperties, Datastreams,
-FeaturesOfInterest (small, relational, in the metadata database) and the dead-letter store.
+"""The SensorThings data model: Things, Locations and their history, Sensors,
+ObservedProperties, Datastreams, FeaturesOfInterest (small, relational, in the metadata
+database) and the dead-letter store.
 
 Observations are not here: they live in the columnar observation store (``store.py``).
 Ids are integers, as SensorThings clients expect (``Things(1)``)."""
@@ -66,6 +67,29 @@ class ThingLocation(Base):
         ForeignKey("sensor_things.id", ondelete="CASCADE"), primary_key=True)
     location_id: Mapped[int] = mapped_column(
         ForeignKey("sensor_locations.id", ondelete="CASCADE"), primary_key=True)
+
+
+class HistoricalLocation(Base):
+    """Where a Thing was from ``time`` on (OGC 18-088 §8.2.3): made by every write that
+    changes a Thing's Locations, as visible as its Thing."""
+
+    __tablename__ = "sensor_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    thing_id: Mapped[int] = mapped_column(
+        ForeignKey("sensor_things.id", ondelete="CASCADE"), index=True)
+    time: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class HistoricalLocationLocation(Base):
+    """The Locations a HistoricalLocation names."""
+
+    __tablename__ = "sensor_history_locations"
+
+    history_id: Mapped[int] = mapped_column(
+        ForeignKey("sensor_history.id", ondelete="CASCADE"), primary_key=True)
+    location_id: Mapped[int] = mapped_column(
+        ForeignKey("sensor_locations.id", ondelete="CASCADE"), primary_key=True, index=True)
 
 
 class Sensor(Base):

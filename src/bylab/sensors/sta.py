@@ -19,6 +19,7 @@ from urllib.parse import quote, urlencode
 
 from bylab.core import Context
 from bylab.errors import InvalidInput, NotFound
+from bylab.web.i18n import N_
 from bylab.sensors.actions import observation_store
 from bylab.sensors.dataarray import data_array_blocks, read_components
 from bylab.sensors.aggregate import Apply, apply_bounds, apply_query, parse_apply
@@ -66,8 +67,7 @@ ENTITY_TYPES = {
                           "Datastreams": "Datastreams"}),
     "Locations": EntityType(("name", "description", "encodingType", "location", "properties"),
                             {"Things": "Things", "HistoricalLocations": "HistoricalLocations"}),
-    # bylab keeps no history of where things were: this set is always empty, but present so
-    # clients that follow every navigation link get a well-formed answer.
+    # Made by every write that changes a Thing's Locations (history.py).
     "HistoricalLocations": EntityType(("time",), {"Thing": "Things", "Locations": "Locations"}),
     "Datastreams": EntityType(
         ("name", "description", "observationType", "unitOfMeasurement", "observedArea",
@@ -117,11 +117,19 @@ def _integer(params: Mapping[str, str], name: str, default: int) -> int:
     return int(text)
 
 
+class UnsupportedOption(InvalidInput):
+    """A ``$`` query option bylab does not offer: OGC 18-088 (requirement
+    request-data/query-status-code) asks the service to fail the request with 501 Not
+    Implemented. A malformed value of an option it offers stays a 400."""
+
+    status_code = 501
+
+
 def parse_options(params: Mapping[str, str]) -> Options:
     unknown = [name for name in params if name.startswith("$") and name not in QUERY_OPTIONS]
     if unknown:
-        raise InvalidInput("unknown query option {option}", field=unknown[0],
-                           option=unknown[0])
+        raise UnsupportedOption(N_("unknown query option {option}"), field=unknown[0],
+                                option=unknown[0])
     count = params.get("$count", "false").lower()
     if count not in {"true", "false"}:
         raise InvalidInput("$count must be true or false", field="$count")
@@ -264,8 +272,17 @@ def related(graph: Graph, set_name: str, entity: Entity, navigation: str) -> Rel
         case "Things", "Locations":
             return [sets["Locations"][loc] for thing, loc in graph.thing_locations
                     if thing == identifier and loc in sets["Locations"]]
-        case ("Things" | "Locations"), "HistoricalLocations":
-            return []
+        case "Things", "HistoricalLocations":
+            return [h for h in sets["HistoricalLocations"].values() if h["_thing"] == identifier]
+        case "Locations", "HistoricalLocations":
+            return [sets["HistoricalLocations"][history] for history, loc
+                    in graph.history_locations
+                    if loc == identifier and history in sets["HistoricalLocations"]]
+        case "HistoricalLocations", "Thing":
+            return sets["Things"].get(entity["_thing"])
+        case "HistoricalLocations", "Locations":
+            return [sets["Locations"][loc] for history, loc in graph.history_locations
+                    if history == identifier and loc in sets["Locations"]]
         case "Things", "Datastreams":
             return [d for d in datastreams if d["_thing"] == identifier]
         case "Locations", "Things":
@@ -289,7 +306,7 @@ def related(graph: Graph, set_name: str, entity: Entity, navigation: str) -> Rel
             return sets["Datastreams"].get(entity["_datastream"])
         case "Observations", "FeatureOfInterest":
             return sets["FeaturesOfInterest"].get(entity["_feature"])
-    raise NotFound("{set_name} have no {navigation}", set_name=set_name, navigation=navigation)
+    raise NotFound("{set_name} have no '{name}'", set_name=set_name, name=navigation)
 
 
 # --- rendering -----------------------------------------------------------------------------
@@ -418,7 +435,7 @@ def collection(request: Request, set_name: str, source: list[Entity] | Observati
 def _aggregated_collection(request: Request, source: list[Entity] | ObservationScope,
                            options: Options) -> Entity:
     if not isinstance(source, ObservationScope):
-        raise InvalidInput("$apply is offered on Observations only", field="$apply")
+        raise InvalidInput("$apply is offered on Observations collections only", field="$apply")
     if options.orderby or options.select is not None or options.expand:
         raise InvalidInput("$apply cannot be combined with $orderby, $select or $expand",
                            field="$apply")

@@ -19,9 +19,11 @@ from sqlalchemy.orm import Session
 from bylab.core import Context
 from bylab.errors import InvalidInput, NotFound
 from bylab.sensors import actions
+from bylab.sensors.history import history_after_change, history_forget_location, thing_location_ids
 from bylab.sensors.models import (
     Datastream,
     FeatureOfInterest,
+    HistoricalLocation,
     Location,
     ObservedProperty,
     Sensor,
@@ -43,17 +45,19 @@ from bylab.sensors.sta_write import Creator, PendingObservations, require_writer
 from bylab.sensors.store import ID_TIME_BITS
 
 MODELS: dict[str, type[Any]] = {
-    "Things": Thing, "Locations": Location, "Sensors": Sensor,
+    "Things": Thing, "Locations": Location, "HistoricalLocations": HistoricalLocation,
+    "Sensors": Sensor,
     "ObservedProperties": ObservedProperty, "Datastreams": Datastream,
     "FeaturesOfInterest": FeatureOfInterest,
 }
-# SensorThings property -> model attribute, and whether it holds text or a JSON object.
-ATTRIBUTES = {
+# SensorThings property -> model attribute, and whether it holds text, a JSON object or a time.
+ATTRIBUTES: dict[str, tuple[str, type]] = {
     "name": ("name", str), "description": ("description", str),
     "encodingType": ("encoding_type", str), "metadata": ("sensor_metadata", str),
     "definition": ("definition", str), "observationType": ("observation_type", str),
     "properties": ("properties", dict), "location": ("location", dict),
     "feature": ("feature", dict), "unitOfMeasurement": ("unit_of_measurement", dict),
+    "time": ("time", datetime),
 }
 UNIQUE_NAMES = {"Things", "Sensors", "ObservedProperties"}
 SHARED = {"Locations", "Sensors", "ObservedProperties", "FeaturesOfInterest"}
@@ -87,7 +91,7 @@ def _thing_ids_reached(session: Session, target: Target) -> set[int]:
     match target.set_name:
         case "Things":
             return {identifier}
-        case "Datastreams":
+        case "Datastreams" | "HistoricalLocations":
             return {target.entity["_thing"]}
         case "Observations":
             return {target.entity["_datastream_thing"]}
@@ -158,7 +162,7 @@ def _entity_update(ctx: Context, session: Session, graph: Graph, target: Target,
     for name in body:
         if name in ATTRIBUTES and hasattr(row, ATTRIBUTES[name][0]):
             attribute, kind = ATTRIBUTES[name]
-            value = text(body, name) if kind is str else json_object(body, name)
+            value = _attribute_value(body, name, kind)
             if name == "name" and target.set_name in UNIQUE_NAMES and value != row.name:
                 Creator(ctx, session, graph).unique_name(type(row), value, target.set_name)
             setattr(row, attribute, value)
@@ -173,11 +177,27 @@ def _entity_update(ctx: Context, session: Session, graph: Graph, target: Target,
         if name in body:
             raise InvalidInput("change {name} by PATCHing them, not through their "
                                "{set_name}", field=name, name=name, set_name=target.set_name)
+    if target.set_name == "HistoricalLocations":
+        for name in ("Thing", "Locations"):
+            if name in body:
+                raise InvalidInput("a HistoricalLocation's {name} cannot change: delete it "
+                                   "and create another", field=name, name=name)
+
+
+def _attribute_value(body: Document, name: str, kind: type) -> Any:
+    if kind is str:
+        return text(body, name)
+    if kind is dict:
+        return json_object(body, name)
+    moment = instant(body, name)
+    if moment is None:
+        raise InvalidInput("'{name}' cannot be null", field=name, name=name)
+    return moment
 
 
 def _owner(session: Session, set_name: str, row: Any) -> str | None:
     """The organisation what a PATCH makes inline belongs to."""
-    if set_name == "Datastreams":
+    if set_name in {"Datastreams", "HistoricalLocations"}:
         thing = session.get(Thing, row.thing_id)
         return thing.organisation_id if thing else None
     return row.organisation_id  # type: ignore[no-any-return]
@@ -220,9 +240,15 @@ def _relink_locations(creator: Creator, target: Target, body: Document, name: st
             linked.add(creator.editable_thing(identifier, name).id)
         pairs = {(thing, target.identifier) for thing in linked}
         column = ThingLocation.location_id
-    creator.session.execute(delete(ThingLocation).where(column == target.identifier))
-    creator.session.add_all(ThingLocation(thing_id=thing, location_id=location)
-                            for thing, location in sorted(pairs))
+    session = creator.session
+    reached = {thing for thing, _ in pairs} | set(session.scalars(
+        select(ThingLocation.thing_id).where(column == target.identifier)))
+    before = {thing: thing_location_ids(session, thing) for thing in reached}
+    session.execute(delete(ThingLocation).where(column == target.identifier))
+    session.add_all(ThingLocation(thing_id=thing, location_id=location)
+                    for thing, location in sorted(pairs))
+    for thing in sorted(reached):
+        history_after_change(session, thing, before[thing])
 
 
 def _observation_update(ctx: Context, session: Session, graph: Graph, target: Target,
@@ -283,6 +309,7 @@ def sta_delete(ctx: Context, path: str) -> None:
             case "Locations":
                 session.execute(delete(ThingLocation).where(
                     ThingLocation.location_id == identifier))
+                history_forget_location(session, identifier)
         if target.set_name in MODELS:
             row = session.get(MODELS[target.set_name], identifier)
             if row is not None:

@@ -28,6 +28,7 @@ WRITABLE = {
     "Things": Writable(("name", "description"), ("properties",), ("Locations", "Datastreams")),
     "Locations": Writable(("name", "description", "encodingType", "location"), ("properties",),
                           ("Things",)),
+    "HistoricalLocations": Writable(("time",), (), ("Thing", "Locations")),
     "Sensors": Writable(("name", "description", "encodingType", "metadata"), ("properties",),
                         ("Datastreams",)),
     "ObservedProperties": Writable(("name", "definition", "description"), ("properties",),

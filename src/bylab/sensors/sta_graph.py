@@ -3,7 +3,7 @@ what hangs from them, as SensorThings property dicts (``sta.py`` filters and ren
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +17,8 @@ from bylab.sensors.actions import visible_things_clause
 from bylab.sensors.models import (
     Datastream,
     FeatureOfInterest,
+    HistoricalLocation,
+    HistoricalLocationLocation,
     Location,
     ObservedProperty,
     Sensor,
@@ -44,6 +46,7 @@ class Graph:
 
     sets: dict[str, dict[int, Entity]]
     thing_locations: list[tuple[int, int]]
+    history_locations: list[tuple[int, int]] = field(default_factory=list)
 
     def get(self, set_name: str, entity_id: int) -> Entity:
         found = self.sets[set_name].get(entity_id)
@@ -54,9 +57,9 @@ class Graph:
 
 
 def load_graph(ctx: Context) -> Graph:
-    """What the actor may see: visible Things and what hangs from them, and the Locations,
-    Sensors, ObservedProperties and FeaturesOfInterest of their organisations that nothing
-    links to yet."""
+    """What the actor may see: visible Things and what hangs from them (their Locations of
+    now and before), and the Locations, Sensors, ObservedProperties and FeaturesOfInterest of
+    their organisations that nothing links to yet."""
     with ctx.db.session() as session:
         things = list(session.scalars(select(Thing).where(visible_things_clause(ctx.actor))))
         thing_ids = [thing.id for thing in things]
@@ -64,8 +67,9 @@ def load_graph(ctx: Context) -> Graph:
             select(Datastream).where(Datastream.thing_id.in_(thing_ids))))
         links = [(link.thing_id, link.location_id) for link in session.scalars(
             select(ThingLocation).where(ThingLocation.thing_id.in_(thing_ids)))]
-        locations = list(session.scalars(select(Location).where(
-            Location.id.in_([location for _, location in links]))))
+        histories, history_links = _histories(session, thing_ids)
+        locations = list(session.scalars(select(Location).where(Location.id.in_(
+            {location for _, location in links} | {location for _, location in history_links}))))
         sensors = list(session.scalars(select(Sensor).where(
             Sensor.id.in_({d.sensor_id for d in datastreams}))))
         properties = list(session.scalars(select(ObservedProperty).where(
@@ -84,9 +88,20 @@ def load_graph(ctx: Context) -> Graph:
             "Sensors": {s.id: _sensor(s) for s in sensors},
             "ObservedProperties": {p.id: _observed_property(p) for p in properties},
             "FeaturesOfInterest": {f.id: _feature(f) for f in features},
-            "HistoricalLocations": {},
+            "HistoricalLocations": {h.id: _historical_location(h) for h in histories},
         }
-    return Graph(sets, links)
+    return Graph(sets, links, history_links)
+
+
+def _histories(session: Session, thing_ids: list[int]
+               ) -> tuple[list[HistoricalLocation], list[tuple[int, int]]]:
+    """The HistoricalLocations of these Things, and (HistoricalLocation, Location) links."""
+    histories = list(session.scalars(select(HistoricalLocation).where(
+        HistoricalLocation.thing_id.in_(thing_ids))))
+    links = [(link.history_id, link.location_id) for link in session.scalars(
+        select(HistoricalLocationLocation).where(HistoricalLocationLocation.history_id.in_(
+            [history.id for history in histories])))]
+    return histories, links
 
 
 def _unlinked_own(session: Session, actor: Actor, model: type[Any], used_by: Any
@@ -111,6 +126,10 @@ def _location(location: Location) -> Entity:
     return {"@iot.id": location.id, "name": location.name, "description": location.description,
             "encodingType": location.encoding_type, "location": location.location,
             "properties": location.properties}
+
+
+def _historical_location(history: HistoricalLocation) -> Entity:
+    return {"@iot.id": history.id, "time": iso(history.time), "_thing": history.thing_id}
 
 
 def _datastream(datastream: Datastream) -> Entity:

@@ -23,6 +23,7 @@ from bylab.auth.actions import organisation_get
 from bylab.core import Context
 from bylab.errors import InvalidInput, NotAuthorized, NotFound
 from bylab.sensors import actions
+from bylab.sensors.history import history_after_change, history_record, thing_location_ids
 from bylab.sensors.models import (
     Datastream,
     FeatureOfInterest,
@@ -53,6 +54,7 @@ NAVIGATION_POSTS = {
     ("Things", "Datastreams"): ("Datastreams", "Thing"),
     ("Things", "Locations"): ("Locations", "Things"),
     ("Locations", "Things"): ("Things", "Locations"),
+    ("Things", "HistoricalLocations"): ("HistoricalLocations", "Thing"),
     ("Sensors", "Datastreams"): ("Datastreams", "Sensor"),
     ("ObservedProperties", "Datastreams"): ("Datastreams", "ObservedProperty"),
     ("Datastreams", "Observations"): ("Observations", "Datastream"),
@@ -64,7 +66,7 @@ Fixed = dict[str, int]  # links set by the resource path: navigation property ->
 def require_writer(ctx: Context) -> None:
     """Writing needs a signed-in editor of some organisation (or a system administrator)."""
     if ctx.actor.is_anonymous:
-        raise NotAuthorized("sign in, or send an API token, to change SensorThings data")
+        raise NotAuthorized("log in or send an API token to change SensorThings data")
     if not ctx.actor.is_sysadmin and not any(
             ctx.actor.can_edit(organisation) for organisation in ctx.actor.roles):
         raise NotAuthorized("only editors of an organisation may change SensorThings data")
@@ -123,7 +125,8 @@ class Creator:
         return self.owner(json_object(document, "properties"))
 
     def create(self, set_name: str, document: Any, fixed: Fixed) -> int:
-        creators = {"Things": self.thing, "Locations": self.location, "Sensors": self.sensor,
+        creators = {"Things": self.thing, "Locations": self.location,
+                    "HistoricalLocations": self.historical_location, "Sensors": self.sensor,
                     "ObservedProperties": self.observed_property,
                     "Datastreams": self.datastream, "Observations": self.observation,
                     "FeaturesOfInterest": self.feature}
@@ -177,6 +180,8 @@ class Creator:
             for location_id in dict.fromkeys(location_ids):
                 self.session.add(ThingLocation(thing_id=thing.id, location_id=location_id))
             self.session.flush()
+            if location_ids:
+                history_record(self.session, thing.id, location_ids)
             for item in entity_list(document, "Datastreams"):
                 self.create("Datastreams", item, {"Thing": thing.id})
         return thing.id
@@ -189,9 +194,9 @@ class Creator:
             try:
                 organisation_id: str | None = organisation_get(self.session, str(named)).id
             except NotFound:
-                raise InvalidInput("no organisation '{organisation}'",
+                raise InvalidInput("no organisation '{name}'",
                                    field="properties.organisation",
-                                   organisation=named) from None
+                                   name=named) from None
         else:
             editable = sorted(org for org in self.ctx.actor.roles if self.ctx.actor.can_edit(org))
             if len(editable) > 1:
@@ -221,8 +226,32 @@ class Creator:
                 raise InvalidInput("link Things to a new Location by {\"@iot.id\": …}",
                                    field="Things")
             self.editable_thing(thing_id, "Things")
+            before = thing_location_ids(self.session, thing_id)
             self.session.add(ThingLocation(thing_id=thing_id, location_id=location.id))
+            history_after_change(self.session, thing_id, before)
         return location.id
+
+    def historical_location(self, document: Document, fixed: Fixed) -> int:
+        """A HistoricalLocation given by the client: its Thing (by id) and Locations."""
+        thing_id = fixed.get("Thing")
+        if thing_id is None:
+            if document.get("Thing") is None:
+                raise InvalidInput("'Thing' is mandatory for HistoricalLocations", field="Thing")
+            thing_id = link_id(document["Thing"], "Thing")
+            if thing_id is None:
+                raise InvalidInput("link a HistoricalLocation's Thing by {\"@iot.id\": …}",
+                                   field="Thing")
+        thing = self.editable_thing(thing_id, "Thing")
+        with self.owned_by(thing.organisation_id):
+            location_ids = [self.linked("Locations", item, "Locations")
+                            for item in entity_list(document, "Locations")]
+        if not location_ids:
+            raise InvalidInput("'Locations' is mandatory for HistoricalLocations",
+                               field="Locations")
+        identifier = history_record(self.session, thing.id, location_ids,
+                                    instant(document, "time"))
+        self.graph.sets["HistoricalLocations"][identifier] = {"@iot.id": identifier}
+        return identifier
 
     def sensor(self, document: Document, fixed: Fixed) -> int:
         name = text(document, "name")
