@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ElementTree
 from datetime import date
+from html import unescape
+from typing import Any
 
 import httpx
 import pytest
@@ -19,7 +22,7 @@ from sqlalchemy import delete, insert, select
 
 from bylab.core import Bylab
 from bylab.dashboard.actions import class_of, quantile_breaks
-from bylab.indicators.actions import indicator_values
+from bylab.indicators.actions import indicator_values, kpi_show
 from bylab.indicators.models import IndicatorValue
 from bylab.places.models import Place
 from bylab.web.i18n import format_number
@@ -314,3 +317,36 @@ def test_error_page_chrome_and_fixed_messages_are_translated(web: httpx.Client) 
                        params={"lang": "pl"})
     assert refused.status_code == 403
     assert "brak tokenu CSRF" in refused.text
+
+
+def _charts_of(page_html: str) -> list[dict[str, Any]]:
+    """The JSON each chart of a page draws from (dashboard/_chart.html)."""
+    return [json.loads(unescape(found)) for found in re.findall(
+        r'<script type="application/json" id="chart-\d+-data">(.*?)</script>', page_html,
+        re.DOTALL)]
+
+
+def test_kpi_page_charts_are_named_in_the_page_language(web: httpx.Client) -> None:
+    kpi = kpi_show("EC-ICT-ICT-4C").kpi
+    norwegian = _charts_of(web.get("/indicators/EC-ICT-ICT-4C?lang=nb").text)
+    english = _charts_of(web.get("/indicators/EC-ICT-ICT-4C?lang=en").text)
+    assert [chart["name"].split(",")[0] for chart in norwegian] == [kpi.name("nb")] * 2
+    assert kpi.name("nb") != kpi.name("en")
+    assert [series["name"] for series in norwegian[1]["series"]] == [
+        "median", "lavest", "høyest"]
+    assert [series["name"] for series in english[1]["series"]] == [
+        "median", "lowest", "highest"]
+    assert norwegian[0]["series"][0]["name"] == "steder"
+    assert [chart["periods"] for chart in norwegian] == [chart["periods"] for chart in english]
+
+
+def test_compare_page_names_kpis_in_the_page_language_and_the_api_in_english(
+        web: httpx.Client) -> None:
+    places = {"places": "NO-1506,NO-1505"}
+    api = web.get("/api/dashboard/compare", params=places).json()["kpis"]
+    polish = _charts_of(web.get("/dashboard/compare", params={**places, "lang": "pl"}).text)
+    assert [chart["name"] for chart in api] == [
+        kpi_show(chart["kpi"]).kpi.name("en") for chart in api]
+    assert [chart["name"] for chart in polish] == [
+        kpi_show(chart["kpi"]).kpi.name("pl") for chart in api]
+    assert [chart["name"] for chart in polish] != [chart["name"] for chart in api]

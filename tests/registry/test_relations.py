@@ -56,8 +56,8 @@ def test_relations_are_checked_kept_and_removed(seeded: Bylab) -> None:
                                       ("protomore", "supplier-to", "molde")]
     with pytest.raises(Conflict) as twice:
         relation_add(system, "protomore", "supplier-to", "molde")
-    assert twice.value.message == "'protomore' is supplier to 'molde' already"
-    assert twice.value.message_id == "'{subject}' is supplier to '{object}' already"
+    assert twice.value.message == "'protomore' is already a supplier to 'molde'"
+    assert twice.value.message_id == "'{subject}' is already a supplier to '{object}'"
     with pytest.raises(InvalidInput) as unknown:
         relation_add(system, "protomore", "friend-of", "molde")
     assert unknown.value.field == "kind" and "supplier-to" in unknown.value.message
@@ -72,7 +72,7 @@ def test_relations_are_checked_kept_and_removed(seeded: Bylab) -> None:
     relation_remove(system, "protomore", "supplier-to", "molde")
     with pytest.raises(NotFound) as gone:
         relation_remove(system, "protomore", "supplier-to", "molde")
-    assert gone.value.message == "'protomore' is not supplier to 'molde'"
+    assert gone.value.message == "'protomore' is not a supplier to 'molde'"
     assert pairs(seeded, "molde") == [("molde", "member-of", "smart-molde")]
 
 

@@ -39,7 +39,14 @@ from bylab.catalog.queries import (
     visibility_key,
 )
 from bylab.core import Context
-from bylab.errors import BylabError, Conflict, InvalidInput, NotAuthorized, NotFound
+from bylab.errors import (
+    BylabError,
+    Conflict,
+    InvalidInput,
+    NotAuthorized,
+    NotFound,
+    invalid_input_from,
+)
 from bylab.places.models import Place
 from bylab.web.security import ContextDep, check_csrf
 from bylab.web.templating import render
@@ -296,10 +303,11 @@ def _split_list(text: str) -> list[str]:
 
 
 def _invalid_input(error: ValidationError) -> InvalidInput:
-    first = error.errors()[0]
-    field_name = str(first["loc"][0]) if first["loc"] else None
-    message = str(first["msg"]).removeprefix("Value error, ")
-    return InvalidInput(message, field=field_name)
+    """``invalid_input_from``, naming the form field (the first part of pydantic's location)."""
+    problem = invalid_input_from(error)
+    location = error.errors()[0]["loc"]
+    problem.field = str(location[0]) if location else None
+    return problem
 
 
 def _editable_organisations(ctx: Context) -> list[Organisation]:

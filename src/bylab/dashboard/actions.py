@@ -38,6 +38,7 @@ from bylab.indicators.reads import readable_plain_values
 from bylab.indicators.targets import TargetStatus
 from bylab.places.models import Place
 from bylab.places.queries import place_children, place_get
+from bylab.web.i18n import N_
 
 PALETTE = ("#fde725", "#5ec962", "#21918c", "#3b528b", "#440154")  # viridis, light to dark
 CLASS_COUNT = len(PALETTE)
@@ -316,9 +317,15 @@ class Chart:
     kind: str = "line"  # or "bar"
 
 
-def kpi_charts(entry: KpiEntry, rows: list[ValueRow], bins: int = 10) -> list[Chart]:
+# The series of kpi_charts, as a page shows them translated.
+SERIES_NAMES = (N_("median"), N_("lowest"), N_("highest"), N_("places"))
+
+
+def kpi_charts(entry: KpiEntry, rows: list[ValueRow], bins: int = 10,
+               language: str = "en") -> list[Chart]:
     """The distribution across places of the latest period with the most places, and the
-    median, lowest and highest value per period."""
+    median, lowest and highest value per period; named in ``language`` (the series keep
+    their English names: ``SERIES_NAMES`` for a page to translate)."""
     unit = entry.definition.unit_label if entry.definition else ""
     by_period: dict[str, list[float]] = {}
     for row in rows:
@@ -329,11 +336,11 @@ def kpi_charts(entry: KpiEntry, rows: list[ValueRow], bins: int = 10) -> list[Ch
     periods = sorted(by_period)
     fullest = max(reversed(periods), key=lambda period: len(by_period[period]))
     labels, counts = histogram(by_period[fullest], bins)
-    spread = Chart(entry.kpi.name(), unit, entry.slug, periods, {
+    spread = Chart(entry.kpi.name(language), unit, entry.slug, periods, {
         "median": [statistics.median(by_period[period]) for period in periods],
         "lowest": [min(by_period[period]) for period in periods],
         "highest": [max(by_period[period]) for period in periods]})
-    distribution = Chart(f"{entry.kpi.name()}, {fullest}", "places", entry.slug, labels,
+    distribution = Chart(f"{entry.kpi.name(language)}, {fullest}", "places", entry.slug, labels,
                          {"places": [float(count) for count in counts]}, "bar")
     return [distribution, spread]
 

@@ -348,12 +348,13 @@ def chart_json(chart: Chart) -> dict[str, Any]:
                        in zip(chart.series.items(), SERIES_COLOURS, strict=False)]}
 
 
-def _compare_json(compared: Compared) -> list[dict[str, Any]]:
+def _compare_json(compared: Compared, language: str = "en") -> list[dict[str, Any]]:
+    """The compared KPIs as charts, the KPIs named in ``language``."""
     names = {place.id: place.name for place in compared.places}
     charts = []
     for item in compared.kpis:
         chart = chart_json(Chart(
-            item.entry.kpi.name(),
+            item.entry.kpi.name(language),
             item.entry.definition.unit_label if item.entry.definition else "",
             item.entry.slug, item.periods,
             {place_id: [points.get(period) for period in item.periods]
@@ -380,7 +381,7 @@ def page_compare(request: Request, ctx: ContextDep, places: str = "") -> HTMLRes
         return render(request, "dashboard/compare.html", compared=None, places=places,
                       charts=[], error=error, status_code=400)
     return render(request, "dashboard/compare.html", compared=compared, places=places,
-                  charts=_compare_json(compared) if compared else [])
+                  charts=_compare_json(compared, language_of(request)) if compared else [])
 
 
 @router.get("/dashboard/compare.csv", include_in_schema=False)
@@ -414,7 +415,8 @@ def compare_svg(request: Request, ctx: ContextDep, places: str, kpi: str) -> Res
 def embed_compare(request: Request, places: str, kpi: str) -> HTMLResponse:
     compared = _compare(public_context(request), places)
     wanted = kpi_show(kpi).kpi.code
-    charts = [chart for chart in _compare_json(compared) if chart["kpi"] == wanted]
+    charts = [chart for chart in _compare_json(compared, language_of(request))
+              if chart["kpi"] == wanted]
     if not charts:
         raise NotFound("no public values of {kpi} for these places", field="kpi", kpi=wanted)
     return render(request, "dashboard/embed_chart.html", chart=charts[0])
@@ -423,9 +425,10 @@ def embed_compare(request: Request, places: str, kpi: str) -> HTMLResponse:
 
 # ---------------------------------------------------------------- KPI page
 
-def kpi_page_charts(ctx: Context, entry: KpiEntry, rows: list[ValueRow]) -> dict[str, Any]:
-    """What the KPI page adds: its distribution and spread charts and the map of the default
-    region (None when that region has no values of the KPI)."""
+def kpi_page_charts(ctx: Context, entry: KpiEntry, rows: list[ValueRow],
+                    language: str = "en") -> dict[str, Any]:
+    """What the KPI page adds: its distribution and spread charts (in ``language``) and the
+    map of the default region (None when that region has no values of the KPI)."""
     view = None
     if entry.definition is not None and rows:
         try:
@@ -434,9 +437,18 @@ def kpi_page_charts(ctx: Context, entry: KpiEntry, rows: list[ValueRow]) -> dict
             view = None
     if view is not None and not view.entries:
         view = None
-    return {"charts": [chart_json(chart) for chart in kpi_charts(entry, rows)], "view": view,
+    charts = [_with_series_named(chart_json(chart), language)
+              for chart in kpi_charts(entry, rows, language=language)]
+    return {"charts": charts, "view": view,
             "data": _overview_json(view) if view else None,
             "query": selection_query(view) if view else ""}
+
+
+def _with_series_named(chart: dict[str, Any], language: str) -> dict[str, Any]:
+    """``chart`` with its series (median, lowest, ...: SERIES_NAMES) named in ``language``."""
+    for series in chart["series"]:
+        series["name"] = translated_text(series["id"], language)
+    return chart
 
 
 # ---------------------------------------------------------------- dataset charts

@@ -30,7 +30,7 @@ from bylab.indicators.targets import __doc__ as TARGETS_METHOD
 from bylab.indicators.targets import target_add, target_list, target_status
 from bylab.mobility.kpi import simulated_values
 from bylab.web.security import ContextDep, check_csrf
-from bylab.web.templating import render
+from bylab.web.templating import language_of, render
 
 router = APIRouter()
 router.include_router(api_router)
@@ -207,7 +207,7 @@ def page_kpi(request: Request, ctx: ContextDep, code: str) -> HTMLResponse:
     return render(request, "indicators/kpi.html", entry=entry, rows=list(latest.values()),
                   period_count=len(rows), method_label=method_label, unverified=UNVERIFIED,
                   simulated=simulated_values(ctx, kpi=entry.kpi.code),
-                  **kpi_page_charts(ctx, entry, rows))
+                  **kpi_page_charts(ctx, entry, rows, language_of(request)))
 
 
 # ---------------------------------------------------------------- targets and comparison

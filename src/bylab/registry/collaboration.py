@@ -40,7 +40,7 @@ class Target:
 
 def _target(session: Session, target_type: str, name_or_id: str) -> Target:
     if target_type not in MODEL_BY_TARGET:
-        raise InvalidInput("one can follow a {types}", field="type",
+        raise InvalidInput("the type to follow must be one of: {types}", field="type",
                            types=", ".join(MODEL_BY_TARGET))
     record = record_get(session, MODEL_BY_TARGET[target_type], name_or_id, target_type)
     title = record.title.get("en") or next(iter(record.title.values()), record.name)

@@ -98,8 +98,8 @@ def part_remove_submit(request: Request, ctx: ContextDep, name: str, part: str, 
                        csrf_token: TextField = "") -> Response:
     check_csrf(request, csrf_token)
     if part not in PARTS:
-        raise InvalidInput("one removes {parts} here", field="part",
-                           parts=" or ".join(PARTS))
+        raise InvalidInput("the part to remove must be one of: {parts}", field="part",
+                           parts=", ".join(PARTS))
     outcomes.part_remove(ctx, name, PARTS[part], part_id)
     _flash(request, "removed")
     return _back("project", name, part)

@@ -36,15 +36,15 @@ class RelationView:
 
 # A message for each kind of relation, so that each is a sentence of its own to translate.
 _RELATED_ALREADY = {
-    RelationKind.MEMBER_OF: N_("'{subject}' is member of '{object}' already"),
-    RelationKind.PARTNER_IN: N_("'{subject}' is partner in '{object}' already"),
-    RelationKind.SUPPLIER_TO: N_("'{subject}' is supplier to '{object}' already"),
-    RelationKind.OWNED_BY: N_("'{subject}' is owned by '{object}' already"),
-    RelationKind.FUNDED_BY: N_("'{subject}' is funded by '{object}' already")}
+    RelationKind.MEMBER_OF: N_("'{subject}' is already a member of '{object}'"),
+    RelationKind.PARTNER_IN: N_("'{subject}' is already a partner in '{object}'"),
+    RelationKind.SUPPLIER_TO: N_("'{subject}' is already a supplier to '{object}'"),
+    RelationKind.OWNED_BY: N_("'{subject}' is already owned by '{object}'"),
+    RelationKind.FUNDED_BY: N_("'{subject}' is already funded by '{object}'")}
 _NOT_RELATED = {
-    RelationKind.MEMBER_OF: N_("'{subject}' is not member of '{object}'"),
-    RelationKind.PARTNER_IN: N_("'{subject}' is not partner in '{object}'"),
-    RelationKind.SUPPLIER_TO: N_("'{subject}' is not supplier to '{object}'"),
+    RelationKind.MEMBER_OF: N_("'{subject}' is not a member of '{object}'"),
+    RelationKind.PARTNER_IN: N_("'{subject}' is not a partner in '{object}'"),
+    RelationKind.SUPPLIER_TO: N_("'{subject}' is not a supplier to '{object}'"),
     RelationKind.OWNED_BY: N_("'{subject}' is not owned by '{object}'"),
     RelationKind.FUNDED_BY: N_("'{subject}' is not funded by '{object}'")}
 

@@ -89,8 +89,8 @@ def _linked(session: Session, data: ResponseInput) -> tuple[str | None, str | No
 
 def _checked_kind(kind: str) -> ResponseKind:
     if kind not in set(ResponseKind):
-        raise InvalidInput("a response is an {kinds}", field="kind",
-                           kinds=", a ".join(ResponseKind))
+        raise InvalidInput("the kind of response must be one of: {kinds}", field="kind",
+                           kinds=", ".join(ResponseKind))
     return ResponseKind(kind)
 
 

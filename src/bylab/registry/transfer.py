@@ -314,7 +314,7 @@ def _texts(body: dict[str, Any], field_name: str) -> dict[str, str]:
         raise InvalidInput("give texts by language, e.g. {\"en\": \"...\"}", field=field_name)
     unknown = set(value) - set(LANGUAGES)
     if unknown:
-        raise InvalidInput("unknown language {language!r}; use {languages}", field=field_name,
+        raise InvalidInput("unknown language '{language}'; use {languages}", field=field_name,
                            language=sorted(unknown)[0], languages=", ".join(LANGUAGES))
     return value
 
@@ -358,8 +358,8 @@ def _number(value: Any, field_name: str) -> float | None:
     try:
         return float(value)
     except ValueError:
-        raise InvalidInput("'{value}' is not a number", field=field_name,
-                           value=value) from None
+        raise InvalidInput("'{text}' is not a number", field=field_name,
+                           text=value) from None
 
 
 def _year(value: Any) -> int | None:
@@ -369,7 +369,7 @@ def _year(value: Any) -> int | None:
         return value
     if isinstance(value, str) and value.strip().isdigit():
         return int(value)
-    raise InvalidInput("'{value}' is not a year", field="years", value=value)
+    raise InvalidInput("'{text}' is not a year", field="years", text=value)
 
 
 def _funding(body: dict[str, Any]) -> list[FundingInput] | None:

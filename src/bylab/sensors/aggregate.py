@@ -65,7 +65,7 @@ def visible_datastream(ctx: Context, datastream_id: int) -> Datastream:
             Thing, Thing.id == Datastream.thing_id).where(
             Datastream.id == datastream_id, visible_things_clause(ctx.actor)))
     if found is None:
-        raise NotFound("no datastream {datastream}", datastream=datastream_id)
+        raise NotFound("no datastream '{datastream}'", datastream=datastream_id)
     return found
 
 
@@ -170,8 +170,8 @@ def _computed(inside: str) -> dict[str, str]:
         column = TIME_COLUMNS.get(match.group("inside").strip()) if match else None
         if part not in PARTS or column is None:
             raise InvalidInput("$apply: unsupported compute '{source}' (use year, month, day "
-                               "or hour of {columns})", field="$apply", source=source,
-                               columns=" or ".join(TIME_COLUMNS))
+                               "or hour of one of: {columns})", field="$apply", source=source,
+                               columns=", ".join(TIME_COLUMNS))
         computed[alias] = f"{part}({column})"
     return computed
 

@@ -156,7 +156,7 @@ def _json_document(body: bytes, file: str | None) -> Any:
     try:  # NaN and Infinity are no JSON, but some senders write them: refused per row
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as error:
-        raise InvalidInput("not JSON ({error})", file=file, error=str(error)) from None
+        raise InvalidInput("not JSON: {problem}", file=file, problem=str(error)) from None
 
 
 def _csv_table(body: bytes) -> pa.Table:

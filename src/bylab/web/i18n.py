@@ -15,8 +15,11 @@ Marking text
     argument is a message when it is a literal. Put values in as named fields, not with an
     f-string: ``NotFound("no dataset '{name}'", field="id", name=name)``; a page shows the
     translated template filled with the values (``BylabError.in_language``, called by
-    ``render``), the API and the CLI the English text. ``check`` also reports a translation
-    whose ``{fields}`` differ from its template's.
+    ``render``), the API and the CLI the English text. Numbers come out as the page's language
+    writes them (``{size:,}`` → 12 345 678 in nb), so give a number a format spec or pass a
+    float; an int without one (an id, a year) is left as it is. A list of codes goes in as
+    "must be one of: {choices}" joined with ", ", never with English words. ``check`` also
+    reports a translation whose ``{fields}`` differ from its template's.
 
     Text held in a variable, which may be empty (a unit label): ``{{ unit|translated }}``.
 
@@ -257,7 +260,6 @@ def _vocabulary_messages() -> Iterator[tuple[str, str]]:
             "deployed", "owner", "partner", "runs", "funds", "at", "based in", "member of"],
         "bylab.indicators.routes.UNVERIFIED": [UNVERIFIED],
         "bylab.indicators.unit_labels.unit_labels": unit_labels(),
-        "bylab.dashboard.actions.kpi_charts (the distribution's unit)": ["places"],
         "bylab.errors.BylabError.location": [ROW_TEMPLATE, FIELD_TEMPLATE],
         "bylab.indicators.specs.Direction (kpi.html shows it with spaces)": [
             direction.value.replace("_", " ") for direction in Direction],

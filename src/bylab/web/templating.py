@@ -88,7 +88,7 @@ def render(request: Request, template: str, status_code: int = 200, **values: An
     error among the values is shown in the page's language."""
     language = language_of(request)
     translations = translations_for(language)
-    values = {name: value.in_language(translations.gettext)
+    values = {name: value.in_language(translations.gettext, language)
               if isinstance(value, BylabError) else value for name, value in values.items()}
     context = {
         "request": request,
