@@ -3,18 +3,26 @@ bundled demo series."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from bylab.app import create_app
-from bylab.core import Bylab
+from bylab.core import Bylab, Context
 from bylab.demo.loader import DATA_DIR
 from bylab.errors import InvalidInput
-from bylab.sensors.actions import observation_store, observations_import
+from bylab.sensors.actions import (
+    _aware,
+    observation_store,
+    observations_import,
+    observations_store,
+)
 from bylab.sensors.demo import sensors_demo_load
-from bylab.sensors.store import ID_TIME_BITS
+from bylab.sensors.models import Datastream
+from bylab.sensors.store import ID_TIME_BITS, PARQUET_OPTIONS, observation_table
+from tests.sensors.conftest import HOUR_MS, START_MS
 
 
 def _count(bylab: Bylab) -> tuple[int, int]:
@@ -101,3 +109,71 @@ def test_the_demo_loads_the_bundled_series_with_real_values(embedded: Bylab) -> 
     assert "<polyline" in page.text and "PM2.5 at Valand" in page.text
     listing = client.get("/sensors")
     assert "Klosterhaugen" in listing.text
+
+
+def _span(ctx: Context, datastream_id: int) -> tuple[datetime | None, datetime | None,
+                                                     float | None]:
+    with ctx.db.session() as session:
+        stream = session.get(Datastream, datastream_id)
+        assert stream is not None
+        return (_aware(stream.phenomenon_start), _aware(stream.phenomenon_end),
+                stream.latest_result)
+
+
+def _at(hours: float) -> int:
+    return START_MS + int(hours * HOUR_MS)
+
+
+def test_storing_widens_the_datastream_span_and_keeps_the_latest_result(
+        bylab: Bylab, stations: dict[str, int]) -> None:
+    ctx = bylab.system_context()
+    pm25, temperature = stations["Valand/pm25"], stations["Valand/temperature"]
+    first, last = datetime(2021, 3, 1, tzinfo=UTC), datetime(2021, 3, 2, 23, tzinfo=UTC)
+    assert _span(ctx, pm25) == (first, last, 47.0)
+    untouched = _span(ctx, temperature)
+    older_and_inside = observation_table([pm25, pm25], [_at(-36), _at(5.5)], [1.5, 99.0])
+    assert observations_store(ctx, older_and_inside) == 2
+    assert _span(ctx, pm25) == (first - timedelta(hours=36), last, 47.0)
+    newer = observation_table([pm25, pm25], [_at(96), _at(72)], [7.25, 3.0])
+    assert observations_store(ctx, newer) == 2
+    assert _span(ctx, pm25) == (first - timedelta(hours=36), first + timedelta(hours=96), 7.25)
+    assert observations_store(ctx, newer) == 0  # nothing new: nothing changes
+    assert _span(ctx, pm25)[2] == 7.25
+    assert _span(ctx, temperature) == untouched
+
+
+def test_a_batch_with_a_day_that_cannot_be_written_stores_none_of_its_days(
+        bylab: Bylab, stations: dict[str, int]) -> None:
+    ctx = bylab.system_context()
+    store = observation_store(ctx)
+    pm25 = stations["Valand/pm25"]
+    files, span, count = store.files(), _span(ctx, pm25), _count(bylab)
+    blocker = store.root / "day=2021-03-06"
+    blocker.write_text("a file where the day's folder should be")
+    batch = observation_table([pm25] * 3, [_at(72), _at(96), _at(120)], [1.0, 2.0, 3.0])
+    with pytest.raises(OSError):
+        observations_store(ctx, batch)
+    assert (store.files(), _span(ctx, pm25), _count(bylab)) == (files, span, count)
+    assert not list(store.root.rglob("*.tmp"))
+    blocker.unlink()
+    assert observations_store(ctx, batch) == 3
+
+
+def test_repeats_are_found_in_month_files_day_files_and_small_row_groups(
+        bylab: Bylab, stations: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(PARQUET_OPTIONS, "row_group_size", 5)
+    ctx = bylab.system_context()
+    store = observation_store(ctx)
+    pm25 = stations["Valand/pm25"]
+    assert store.compact_months(before=date(2021, 4, 1)) == 1  # the stations' month: one file
+    assert observations_store(ctx, observation_table(
+        [pm25, pm25], [_at(50), _at(51)], [5.0, 6.0])) == 2  # day files beside it
+    before = _count(bylab)
+    again = observation_table([pm25] * 6, [_at(0), _at(23), _at(47), _at(50), _at(52), _at(52)],
+                              [0.5, 0.5, 0.5, 0.5, 8.0, 9.0])
+    assert observations_store(ctx, again) == 1  # only hour 52, and its first value
+    assert _count(bylab) == (before[0] + 1, before[1] + 1)
+    rows = bylab.tables.connection().execute(
+        f"SELECT result FROM {store.scan()} WHERE datastream_id = ? ORDER BY id",
+        [pm25]).fetchall()
+    assert [result for (result,) in rows] == [float(hour) for hour in range(48)] + [5, 6, 8]

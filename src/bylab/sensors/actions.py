@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
-from sqlalchemy import ColumnElement, and_, or_, select, true
+from sqlalchemy import ColumnElement, and_, bindparam, case, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from bylab.auth.actions import organisation_get
@@ -23,6 +23,7 @@ from bylab.auth.actor import Actor
 from bylab.connectors.models import HarvestSource
 from bylab.core import Context
 from bylab.errors import InvalidInput, NotAuthorized, NotFound
+from bylab.sensors.history import history_record
 from bylab.sensors.models import (
     Datastream,
     DeadLetter,
@@ -121,6 +122,7 @@ def thing_create(ctx: Context, name: str, *, description: str = "",
             session.add(location)
             session.flush()
             session.add(ThingLocation(thing_id=thing.id, location_id=location.id))
+            history_record(session, thing.id, [location.id])
         return thing
 
 
@@ -214,7 +216,7 @@ def _with_default_features(ctx: Context, batch: pa.Table) -> pa.Table:
         [ref.id for ref in refs], pa.int32()))
     if positions.null_count:
         unknown = batch["datastream_id"][pc.index(pc.is_null(positions), True).as_py()]
-        raise InvalidInput("unknown datastream {datastream}", field="datastream",
+        raise InvalidInput("unknown datastream '{datastream}'", field="datastream",
                            datastream=unknown.as_py())
     defaults = pc.take(pa.array([ref.feature_id for ref in refs], pa.int32()), positions)
     features = pc.coalesce(batch["feature_id"], defaults)
@@ -222,24 +224,26 @@ def _with_default_features(ctx: Context, batch: pa.Table) -> pa.Table:
 
 
 def _update_spans(ctx: Context, fresh: pa.Table) -> None:
+    """Widen the datastreams' time spans to their new observations, and take a new latest
+    result where it is no older than the stored end: one UPDATE run for every datastream
+    (executemany), each reading the row's current values, so concurrent imports compose."""
     # Rows come sorted by day, datastream and time, so each group's last result is its latest.
     spans = fresh.group_by("datastream_id", use_threads=False).aggregate(
         [("phenomenon_time", "min"), ("phenomenon_time", "max"), ("result", "last")])
-    latest = dict(zip(spans["datastream_id"].to_pylist(), spans["result_last"].to_pylist(),
-                      strict=True))
+    spans = pa.table({"span_id": spans["datastream_id"],
+                      "span_first": spans["phenomenon_time_min"],
+                      "span_last": spans["phenomenon_time_max"],
+                      "span_latest": spans["result_last"]})
+    table = Datastream.__table__
+    start, end = table.c.phenomenon_start, table.c.phenomenon_end
+    first, last = bindparam("span_first", type_=start.type), bindparam("span_last", type_=end.type)
+    newer = or_(end.is_(None), last >= end)
+    statement = update(table).where(table.c.id == bindparam("span_id")).values(
+        phenomenon_start=case((or_(start.is_(None), first < start), first), else_=start),
+        phenomenon_end=case((newer, last), else_=end),
+        latest_result=case((newer, bindparam("span_latest")), else_=table.c.latest_result))
     with ctx.db.session() as session:
-        for datastream_id, first, last in zip(spans["datastream_id"].to_pylist(),
-                                              spans["phenomenon_time_min"].to_pylist(),
-                                              spans["phenomenon_time_max"].to_pylist(),
-                                              strict=True):
-            datastream = session.get(Datastream, datastream_id)
-            if datastream is None:
-                continue
-            start, end = _aware(datastream.phenomenon_start), _aware(datastream.phenomenon_end)
-            datastream.phenomenon_start = min(first, start) if start else first
-            if end is None or last >= end:
-                datastream.phenomenon_end = last
-                datastream.latest_result = latest[datastream_id]
+        session.execute(statement, spans.to_pylist())
 
 
 def datastream_spans_refresh(ctx: Context, datastream_ids: set[int]) -> None:
@@ -319,8 +323,8 @@ def _check_rows(table: pa.Table, index: DatastreamIndex, file: str) -> pa.Table:
     keys = table["datastream"].cast(pa.string())
     ids = pc.index_in(keys, value_set=pa.array(list(index.by_key)))
     if (row := _first_true(pc.is_null(ids))) is not None:
-        raise InvalidInput("unknown datastream '{value}'", file=file, row=row + 1,
-                           field="datastream", value=table["datastream"][row].as_py())
+        raise InvalidInput("unknown datastream '{datastream}'", file=file, row=row + 1,
+                           field="datastream", datastream=table["datastream"][row].as_py())
     if (row := _first_true(pc.is_null(table["time"]))) is not None:
         raise InvalidInput("missing time", file=file, row=row + 1, field="time")
     not_finite = pc.invert(pc.is_finite(pc.fill_null(table["result"], math.nan)))
@@ -444,7 +448,7 @@ def thing_show(ctx: Context, thing_id: int) -> ThingSummary:
         thing = session.scalar(select(Thing).where(
             Thing.id == thing_id, visible_things_clause(ctx.actor)))
         if thing is None:
-            raise NotFound("no thing {thing}", thing=thing_id)
+            raise NotFound("no thing '{thing}'", thing=thing_id)
         streams = list(session.scalars(select(Datastream).where(
             Datastream.thing_id == thing.id).order_by(Datastream.id)))
     return ThingSummary(thing, streams)

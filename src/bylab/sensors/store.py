@@ -6,8 +6,11 @@ day folders let a query or a write touch only the days it needs.
 
 Every observation's id is derived from what identifies it, ``datastream_id << 42 | epoch
 milliseconds``, so a redelivered or re-imported observation has the id of the stored one and
-an anti-join drops it: (datastream, phenomenonTime) is stored once. Files are written to a
-temporary name, fsynced and renamed into place (``TableStore.atomic_path``), under an
+it is dropped by comparing ids with the stored ones of its days (reading only the id column
+of the row groups whose statistics admit it): (datastream, phenomenonTime) is stored once.
+Files are written to a temporary name, fsynced and renamed into place
+(``TableStore.atomic_path``) once every day file of the batch is written (an error leaves
+none of them), under an
 exclusive file lock shared by every process, so two writers never both store the same
 observation and a reader never sees half a file.
 
@@ -36,7 +39,7 @@ import os
 import uuid
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -60,7 +63,16 @@ OBSERVATION_SCHEMA = pa.schema([
 ])
 INPUT_COLUMNS = ("datastream_id", "phenomenon_time", "result", "result_time", "feature_id")
 ROW_GROUP_SIZE = 128 * 1024
-WRITE_THREADS = 8
+WRITE_THREADS = 8  # at most; never more than the machine's cores
+# Parquet encodings: ids and times grow steadily (delta encoding halves them and skips a
+# dictionary that would only overflow); datastreams, features and results repeat.
+PARQUET_OPTIONS: dict[str, Any] = {
+    "row_group_size": ROW_GROUP_SIZE, "compression": "zstd",
+    "use_dictionary": ["datastream_id", "feature_id", "result"],
+    "column_encoding": {"id": "DELTA_BINARY_PACKED", "phenomenon_time": "DELTA_BINARY_PACKED"},
+    "sorting_columns": [pq.SortingColumn(0)],  # by id: by datastream, then time
+}
+APPEND_COMPRESSION_LEVEL = 1  # fresh day files favour speed; compactions use zstd's default
 MANIFEST = "manifest.json"
 TOMBSTONES = "tombstones.json"
 Ranges = list[tuple[int, int]]  # sorted, disjoint id ranges, both ends included
@@ -296,43 +308,54 @@ class ObservationStore:
         self._write_tombstones(_without(tombstones, [(int(i), int(i)) for i in revived]))
 
     def _new_rows(self, rows: pa.Table) -> pa.Table:
-        times = rows["phenomenon_time"]
-        stored = self.scan(pc.min(times).as_py().date(), pc.max(times).as_py().date())
-        if stored is None:
-            ordered = _sorted_for_writing(rows)
-            if not _has_repeats(ordered["id"]):
-                return ordered  # nothing stored to compare with and no repeats: no join
-        connection = self._tables.connection()
-        name = f"batch_{uuid.uuid4().hex}"
-        ordinal = pa.array(numpy.arange(rows.num_rows, dtype=numpy.int64))
-        connection.register(name, rows.append_column("ordinal", ordinal))
-        try:
-            unseen = f"WHERE id NOT IN (SELECT id FROM {stored})" if stored else ""
-            first_of_each = f"SELECT DISTINCT ON (id) * FROM {name} ORDER BY id, ordinal"
-            fresh = connection.sql(
-                f"SELECT * EXCLUDE (ordinal) FROM ({first_of_each}) {unseen}").to_arrow_table()
-        finally:
-            connection.unregister(name)
-        return _sorted_for_writing(fresh.cast(OBSERVATION_SCHEMA))
+        """The rows not stored yet, sorted for writing, the first of repeated ids kept (the
+        sort is stable and equal ids fall on the same day, so repeats are neighbours)."""
+        ordered = _sorted_for_writing(rows)
+        ids = ordered["id"].to_numpy()
+        keep = numpy.ones(len(ids), bool)
+        keep[1:] = ids[1:] != ids[:-1]
+        stored = self._stored_ids(ordered)
+        if len(stored):
+            keep &= ~_is_in_sorted(ids, stored)
+        return ordered if keep.all() else ordered.filter(pa.array(keep))
+
+    def _stored_ids(self, ordered: pa.Table) -> numpy.ndarray:
+        """The stored (not deleted) ids among the days of ``ordered`` (rows sorted by day,
+        then id), sorted; only the row groups whose id statistics admit one of the rows are
+        read, and only their id column."""
+        times = ordered["phenomenon_time"]
+        files = self.files(pc.min(times).as_py().date(), pc.max(times).as_py().date())
+        if not files:
+            return numpy.empty(0, numpy.int64)
+        day_ids = _sorted_runs(ordered)
+        found = [_row_group_ids(Path(path), day_ids) for path in files]
+        stored = numpy.concatenate(found)
+        tombstones = self.tombstones()
+        if tombstones:
+            stored = stored[~covered(stored, tombstones)]
+        return numpy.sort(stored, kind="stable")  # sorted runs, one per file: a merge
 
     def _write_days(self, rows: pa.Table) -> None:
-        """Write sorted rows as one new file per day. Days are written by a few threads at
-        once: most of the time goes to fsync, which the file system then groups."""
+        """Write sorted rows as one new file per day, all or none: every day is written to a
+        temporary file (by a few threads at once: pyarrow encodes and the file system syncs
+        without the GIL), and only when all are written are they renamed into place."""
         if rows.num_rows == 0:
             return
         runs = pc.run_end_encode(_days(rows))
-        starts = [0, *runs.run_ends.to_pylist()[:-1]]
-        slices = [(day, rows.slice(start, end - start)) for day, start, end in zip(
-            runs.values.to_pylist(), starts, runs.run_ends.to_pylist(), strict=True)]
-        with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
-            list(pool.map(lambda item: self._write_day(*item), slices))
-
-    def _write_day(self, day: date, rows: pa.Table) -> None:
-        folder = self.root / f"day={day.isoformat()}"
-        with self._tables.atomic_path(folder / f"part-{uuid.uuid4().hex}.parquet") as temporary:
-            pq.write_table(rows, temporary, row_group_size=ROW_GROUP_SIZE, compression="zstd",
-                           compression_level=1)
-        _fsync_directory(folder)
+        ends = runs.run_ends.to_numpy()
+        starts = [0, *ends[:-1].tolist()]
+        with ExitStack() as renames:
+            targets = [(rows.slice(start, end - start), renames.enter_context(
+                self._tables.atomic_path(self.root / f"day={day.isoformat()}"
+                                         / f"part-{uuid.uuid4().hex}.parquet")))
+                       for day, start, end in zip(runs.values.to_pylist(), starts,
+                                                  ends.tolist(), strict=True)]
+            threads = min(WRITE_THREADS, os.cpu_count() or 1, len(targets))
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                list(pool.map(lambda target: _write_parquet(*target, APPEND_COMPRESSION_LEVEL),
+                              targets))
+        for _, temporary in targets:
+            _fsync_directory(temporary.parent)
 
     def _files_holding(self, ranges: Ranges) -> list[str]:
         """The stored files with a row in one of the ranges (by Parquet statistics)."""
@@ -465,7 +488,7 @@ class ObservationStore:
         merged = merged.sort_by(
             [("datastream_id", "ascending"), ("phenomenon_time", "ascending")])
         with self._tables.atomic_path(target) as temporary:
-            pq.write_table(merged, temporary, row_group_size=ROW_GROUP_SIZE, compression="zstd")
+            _write_parquet(merged, temporary)
         return True
 
 
@@ -509,10 +532,40 @@ def _sorted_for_writing(rows: pa.Table) -> pa.Table:
     return rows.take(order)
 
 
-def _has_repeats(sorted_ids: pa.ChunkedArray) -> bool:
-    """Whether a column sorted so that equal ids are neighbours holds an id twice."""
-    values = sorted_ids.to_numpy()
-    return bool((values[1:] == values[:-1]).any())
+def _sorted_runs(ordered: pa.Table) -> list[numpy.ndarray]:
+    """The ids of rows sorted by day, then id: one sorted array per day."""
+    ids = ordered["id"].to_numpy()
+    ends = pc.run_end_encode(_days(ordered)).run_ends.to_numpy()
+    return numpy.split(ids, ends[:-1])
+
+
+def _row_group_ids(path: Path, day_ids: list[numpy.ndarray]) -> numpy.ndarray:
+    """The ids of a stored file's row groups whose id range holds one of ``day_ids``."""
+    with pq.ParquetFile(path) as parquet:
+        id_column = parquet.schema_arrow.get_field_index("id")
+        groups = []
+        for group in range(parquet.metadata.num_row_groups):
+            statistics = parquet.metadata.row_group(group).column(id_column).statistics
+            if statistics is None or not statistics.has_min_max or any(
+                    numpy.searchsorted(ids, statistics.min) < numpy.searchsorted(
+                        ids, statistics.max, side="right") for ids in day_ids):
+                groups.append(group)
+        if not groups:
+            return numpy.empty(0, numpy.int64)
+        return parquet.read_row_groups(groups, columns=["id"], use_threads=False)["id"].to_numpy()
+
+
+def _is_in_sorted(ids: numpy.ndarray, stored: numpy.ndarray) -> numpy.ndarray:
+    """Which ``ids`` are in ``stored`` (sorted, not empty)."""
+    positions = numpy.minimum(numpy.searchsorted(stored, ids), len(stored) - 1)
+    return stored[positions] == ids
+
+
+def _write_parquet(rows: pa.Table, path: Path, compression_level: int | None = None) -> None:
+    """Write rows sorted by id as a Parquet file and sync it to disk."""
+    pq.write_table(rows, path, compression_level=compression_level, **PARQUET_OPTIONS)
+    with open(path, "rb") as written:
+        os.fsync(written.fileno())
 
 
 def _remove_if_empty(folder: Path) -> None:
