@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from threading import Thread
 
@@ -11,12 +12,14 @@ import xstatic.pkg.leaflet as xstatic_leaflet
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import configure_mappers
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 
 from bylab import __version__
 from bylab.core import Bylab
 from bylab.settings import Settings
+from bylab.warmup import CountServing, Serving, Step, page_warm_up_steps, warm_up
 from bylab.web.errors import install_error_handlers
 from bylab.web.routes import router as web_router
 
@@ -95,9 +98,18 @@ def create_app_from_environment() -> FastAPI:
     each worker process of ``bylab serve --workers N`` builds. The schema is brought up to
     date once, by the serving command, before the workers start."""
     app = create_app(Bylab(Settings()))
+    serving = Serving()
+    app.add_middleware(CountServing, serving=serving)
     # Beside serving, so the worker is up as soon as before and ready in a second or two.
-    Thread(target=prepare_routes, args=(app,), name="prepare-routes", daemon=True).start()
+    Thread(target=warm_up, args=(worker_warm_up_steps(app), serving), name="prepare-worker",
+           daemon=True).start()
     return app
+
+
+def worker_warm_up_steps(app: FastAPI) -> list[Step]:
+    """What a new worker prepares in the background (bylab.warmup): its routes, the models'
+    mappings (set up by the first query otherwise), then what its first pages need."""
+    return [partial(prepare_routes, app), configure_mappers, *page_warm_up_steps()]
 
 
 def prepare_routes(app: FastAPI) -> None:

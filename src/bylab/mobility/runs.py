@@ -42,7 +42,13 @@ from bylab.errors import (
 from bylab.mobility import calibration
 from bylab.mobility.demand import DemandInput, demand_generate, random_routes
 from bylab.mobility.kpi import SIMULATED_OUTPUTS, SYNTHETIC_LABEL, simulated_kpi_inputs
-from bylab.mobility.models import FINISHED, MobilityRun, RunKind, RunStatus
+from bylab.mobility.models import (
+    FINISHED,
+    MobilityRun,
+    RunKind,
+    RunStatus,
+    error_detail_of,
+)
 from bylab.mobility.network import NetworkInfo, NetworkSpec, network_build, network_edge_ids
 from bylab.mobility.simulate import Cancelled, edge_counts, simulate, teleports, trip_results
 from bylab.mobility.sumo import sumo_version
@@ -60,13 +66,13 @@ CANDIDATE_ROUTES_FACTOR = 5  # calibration samples from this many candidate rout
 ALREADY_FINISHED = {
     RunStatus.SUCCEEDED: N_("the run has already succeeded"),
     RunStatus.FAILED: N_("the run has already failed"),
-    RunStatus.CANCELLED: N_("the run has already cancelled"),
+    RunStatus.CANCELLED: N_("the run has already been cancelled"),
 }
 NOT_QUEUED = {
-    RunStatus.RUNNING: N_("the run is running, not queued"),
-    RunStatus.SUCCEEDED: N_("the run is succeeded, not queued"),
-    RunStatus.FAILED: N_("the run is failed, not queued"),
-    RunStatus.CANCELLED: N_("the run is cancelled, not queued"),
+    RunStatus.RUNNING: N_("the run is already running"),
+    RunStatus.SUCCEEDED: N_("the run has already succeeded"),
+    RunStatus.FAILED: N_("the run has already failed"),
+    RunStatus.CANCELLED: N_("the run has already been cancelled"),
 }
 
 RESULT_UNITS = {
@@ -283,20 +289,22 @@ def run_execute(ctx: Context, run_id: str, listener: PhaseProgress | None = None
         _close(ctx, run_id, RunStatus.CANCELLED, "interrupted")
         raise
     except BylabError as error:
-        return _close(ctx, run_id, RunStatus.FAILED, "failed", error=str(error))
+        return _close(ctx, run_id, RunStatus.FAILED, "failed", error=error)
     except Exception as error:  # a bug or a crash of SUMO: the job must not stay "running"
         _close(ctx, run_id, RunStatus.FAILED, "failed", error=f"{type(error).__name__}: {error}")
         raise
     return _close(ctx, run_id, RunStatus.SUCCEEDED, "done", outcome=outcome)
 
 
-def _close(ctx: Context, run_id: str, status: RunStatus, phase: str, error: str = "",
-           outcome: dict[str, Any] | None = None) -> MobilityRun:
+def _close(ctx: Context, run_id: str, status: RunStatus, phase: str,
+           error: BylabError | str = "", outcome: dict[str, Any] | None = None) -> MobilityRun:
+    """Finish the run; a BylabError is kept in English and as its template (for the pages)."""
     with ctx.db.session() as session:
         run = session.get(MobilityRun, run_id)
         assert run is not None
         _finish(run, status, phase)
-        run.error = error
+        run.error = str(error)
+        run.error_detail = error_detail_of(error) if isinstance(error, BylabError) else None
         if outcome:
             run.progress = 1.0
             run.results, run.provenance = outcome["results"], outcome["provenance"]
