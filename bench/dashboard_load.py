@@ -57,7 +57,7 @@ from catalog_load import (  # bench/
 )
 from fastapi.testclient import TestClient
 
-from bylab.app import create_app, prepare_routes
+from bylab.app import create_app, worker_warm_up_steps
 
 from bylab.core import Bylab
 from bylab.demo.loader import demo_load
@@ -169,7 +169,8 @@ def cold_round(data_dir: Path, addresses: dict[str, list[str]]
     bylab = Bylab(Settings(data_dir=data_dir, secret_key="bench"))
     try:
         app = create_app(bylab)
-        prepare_routes(app)  # as each worker of `bylab serve` does when it starts
+        for step in worker_warm_up_steps(app):  # as each `bylab serve` worker does, idle
+            step()
         with TestClient(app, base_url="http://127.0.0.1") as client:
             cold = {page: [_timed_get(client, address) for address in paths]
                     for page, paths in addresses.items()}

@@ -7,6 +7,7 @@ when it is loaded, not silently when it runs.
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 
 import pint
@@ -20,8 +21,19 @@ _COUNT_UNITS = (
 )
 
 
+_REGISTRY_LOCK = threading.Lock()
+
+
 @cache
 def unit_registry() -> pint.UnitRegistry:
+    # Units of two registries do not combine: a worker's warm-up thread and a first request
+    # must not each build one, so the building is serialised and the cache checked inside.
+    with _REGISTRY_LOCK:
+        return _built_registry()
+
+
+@cache
+def _built_registry() -> pint.UnitRegistry:
     registry = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
     for definition in _COUNT_UNITS:
         registry.define(definition)
