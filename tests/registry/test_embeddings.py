@@ -156,11 +156,11 @@ def test_api_and_pages_give_reasons_with_codes_in_the_readers_language(
     assert reason["params"]["model"] == "USE multilingual v3"
     assert reason["text"] == hits[0]["reason"]
     page = web.get("/registry", params={"q": "läckor i vattenledningar", "lang": "nb"}).text
-    assert "embedding similarity" in page
+    assert "likhet i tekstvektorer" in page  # the nb catalogue's wording
     assert re.search(r"embedding similarity 0\.\d\d ", hits[0]["reason"])  # the API: a dot
-    similarity = re.search(r"embedding similarity (\S+) ", page)
+    similarity = re.search(r"likhet i tekstvektorer (\S+) ", page)
     assert similarity and re.fullmatch(r"0,\d\d", similarity[1])  # the page: nb's comma
-    assert "multilingual embeddings (USE multilingual v3)" in page
+    assert "flerspråklige tekstvektorer (USE multilingual v3)" in page
 
 
 def test_search_works_as_before_without_the_package(

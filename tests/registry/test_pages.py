@@ -47,7 +47,7 @@ def test_home_searches_across_languages_and_narrows_by_facets(web: httpx.Client)
     assert "smart-molde-programme" in everything and "city-as-a-platform-silos" in everything
     water = web.get("/registry", params={"q": "vatten", "lang": "sv"}).text
     assert result_links(water)[0] == "smart-molde-programme"
-    assert "taxonomy: &#39;vatten&#39; ↔ &#39;water&#39;" in water
+    assert "taxonomi: &#39;vatten&#39; ↔ &#39;water&#39;" in water  # in Swedish
     challenges = result_links(web.get("/registry", params={"type": "challenge"}).text)
     assert challenges == ["city-as-a-platform-silos"]
     polish = result_links(web.get("/registry", params={"actor_kind": "municipality",

@@ -38,11 +38,11 @@ def test_a_good_file_parses_and_round_trips() -> None:
 @pytest.mark.parametrize(("text", "field", "words"), [
     (GOOD.replace("modal_shift", "teleportation"), "levers", "unknown lever 'teleportation'"),
     (GOOD.replace("2030: 10", "2030: 90"), "levers", "outside 0–40"),
-    (GOOD.replace("spread: 0.1", "spread: -1"), "levers.modal_shift.spread", "greater"),
+    (GOOD.replace("spread: 0.1", "spread: -1"), "levers.modal_shift.spread", "must be"),
     (GOOD.replace("name: plan", "name: Bad Name"), "name", "pattern"),
     (GOOD.replace("horizon: 2040", "horizon: 2020"), "horizon", "after the start year"),
     (GOOD.replace("places: [no-4003]", "places: []"), "places", "at least 1"),
-    (GOOD + "colour: blue\n", "colour", "Extra inputs"),
+    (GOOD + "colour: blue\n", "colour", "is not a known field"),
     (GOOD.replace("2030: 10", "1800: 10"), "levers.modal_shift.path", "outside 1990"),
 ])
 def test_errors_name_the_field(text: str, field: str, words: str) -> None:
