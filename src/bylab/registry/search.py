@@ -20,10 +20,12 @@ found, and by which method."""
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
@@ -45,6 +47,8 @@ from bylab.registry.taxonomy import (
     word_matches,
     words_of,
 )
+
+ScoredItem = TypeVar("ScoredItem", bound=tuple[str, Any])  # (record id, score or more)
 
 RecordType = Literal["project", "challenge", "solution"]
 # "fused": both channels (the default); the others one each, to measure them apart.
@@ -261,7 +265,7 @@ def _ranked_by_terms(session: Session, keys: list[str], type: str | None,
                                                   SearchTerm.record_id.in_(new_ids))
                                            .group_by(SearchTerm.record_id,
                                                      SearchTerm.record_type))})
-        best = sorted(totals.items(), key=lambda item: (-item[1][1], _desc(item[0])))[:limit]
+        best = _best(totals.items(), limit, lambda item: item[1][1])
         unread = [last[key] for key in keys if key not in done]
         threshold = sum(position[0] for position in unread if position)
         if not unread or (len(best) == limit and _beats_unread(best[-1], threshold, unread)):
@@ -269,9 +273,11 @@ def _ranked_by_terms(session: Session, keys: list[str], type: str | None,
     return None
 
 
-def _desc(text: str) -> tuple[int, ...]:
-    """A sort key ordering strings descending."""
-    return tuple(-ord(char) for char in text)
+def _best(items: Iterable[ScoredItem], limit: int,
+          score: Callable[[ScoredItem], float]) -> list[ScoredItem]:
+    """The ``limit`` items (record id first) of highest score, ties by descending id, as the
+    index's SQL orders them."""
+    return heapq.nlargest(limit, items, key=lambda item: (score(item), item[0]))
 
 
 def _beats_unread(last_best: tuple[str, tuple[str, float]], threshold: float,
@@ -309,9 +315,9 @@ def _ranked_by_words(session: Session, words: list[str], lang: str | None, type:
         for record_id in found:
             counts[record_id] += 1
     needed = (len(words) + 1) // 2
-    best = sorted(((record_id, ALL_WORDS_SCORE * count / len(words))
-                   for record_id, count in counts.items() if count >= needed),
-                  key=lambda item: (-item[1], _desc(item[0])))[:limit]
+    best = _best(((record_id, ALL_WORDS_SCORE * count / len(words))
+                  for record_id, count in counts.items() if count >= needed),
+                 limit, lambda item: item[1])
     return [(record_id, kinds[record_id], score, True) for record_id, score in best]
 
 
@@ -342,7 +348,7 @@ def _with_text(session: Session, keys: list[str], by_terms: list[tuple[str, str,
     candidates = {record_id: (kind, score, False) for record_id, kind, score, _ in by_terms}
     for record_id, kind in holders.items():
         candidates[record_id] = (kind, term_scores.get(record_id, 0.0) + ALL_WORDS_SCORE, True)
-    best = sorted(candidates.items(), key=lambda item: (-item[1][1], _desc(item[0])))[:limit]
+    best = _best(candidates.items(), limit, lambda item: item[1][1])
     return [(record_id, kind, score, text) for record_id, (kind, score, text) in best]
 
 
