@@ -181,6 +181,15 @@ def _project_search_text(project: Project, owner_title: str,
                         partner_titles, project.success_factors, project.lessons_learned)
 
 
+def _challenge_search_text(challenge: Challenge, owner_title: str) -> str:
+    return _search_text(challenge.name, challenge.title, challenge.needs, challenge.constraints,
+                        owner_title)
+
+
+def _solution_search_text(solution: Solution, owner_title: str) -> str:
+    return _search_text(solution.name, solution.title, solution.description, owner_title)
+
+
 def _set_outcomes(session: Session, ctx: Context, project: Project, data: ProjectInput) -> None:
     """Budget, success factors and lessons of ``data``; its funding and results unless
     None (kept as they are)."""
@@ -310,8 +319,7 @@ def challenge_update(ctx: Context, name_or_id: str, data: ChallengeInput) -> Cha
         challenge.domains = check_terms(list(data.domains), "domains")
         challenge.kpi_codes = check_kpi_codes(data.kpi_codes)
         challenge.deadline = data.deadline
-        challenge.search_text = _search_text(challenge.name, challenge.title, challenge.needs,
-                                             challenge.constraints, owner.title)
+        challenge.search_text = _challenge_search_text(challenge, owner.title)
         index_record(session, "challenge", challenge)
     return challenge
 
@@ -327,8 +335,7 @@ def solution_update(ctx: Context, name_or_id: str, data: SolutionInput) -> Solut
         solution.domains = check_terms(list(data.domains), "domains")
         solution.technologies = check_terms(list(data.technologies), "technologies")
         solution.project_ids = [_project_get(session, ref).id for ref in data.project_ids]
-        solution.search_text = _search_text(solution.name, solution.title,
-                                            solution.description, owner.title)
+        solution.search_text = _solution_search_text(solution, owner.title)
         index_record(session, "solution", solution)
     return solution
 
@@ -425,10 +432,11 @@ def challenge_add(session: Session, ctx: Context, organisation: str,
     title = _check_title(data.title)
     challenge = Challenge(
         name=data.name, organisation_id=owner.id, title=title, needs=dict(data.needs),
-        constraints=_nonblank(data.constraints), deadline=data.deadline, domains=check_terms(list(data.domains), "domains"),
+        constraints=_nonblank(data.constraints), deadline=data.deadline,
+        domains=check_terms(list(data.domains), "domains"),
         kpi_codes=check_kpi_codes(data.kpi_codes), as_of=data.as_of, source=data.source,
-        created_by=ctx.actor.username or "",
-        search_text=_search_text(data.name, title, data.needs, data.constraints, owner.title))
+        created_by=ctx.actor.username or "")
+    challenge.search_text = _challenge_search_text(challenge, owner.title)
     session.add(challenge)
     index_record(session, "challenge", challenge)
     return challenge
@@ -469,8 +477,8 @@ def solution_add(session: Session, ctx: Context, organisation: str,
         domains=check_terms(list(data.domains), "domains"),
         technologies=check_terms(list(data.technologies), "technologies"),
         project_ids=[_project_get(session, ref).id for ref in data.project_ids],
-        created_by=ctx.actor.username or "",
-        search_text=_search_text(data.name, title, data.description, owner.title))
+        created_by=ctx.actor.username or "")
+    solution.search_text = _solution_search_text(solution, owner.title)
     session.add(solution)
     index_record(session, "solution", solution)
     return solution
