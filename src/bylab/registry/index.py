@@ -8,7 +8,7 @@ their words, which a query word matches as a prefix). A vocabulary of every stem
 correct a query word that matches nothing (typo tolerance).
 
 It also marks each record's sentence embedding pending when its text changed
-(``bylab.registry.embeddings``; embedded at the next search that uses them).
+(``bylab.registry.embeddings``; computed in the background once the write commits).
 
 A database whose records predate the index (migration 0009) fills it at its first search
 (``ensure_index``); after a change to ``taxonomy.yaml``, run ``bylab registry reindex``."""
@@ -25,12 +25,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bylab.core import Context
-from bylab.registry.embeddings import (
-    embed_pending,
-    embedding_status,
-    vector_row_update,
-    vector_rows_sync,
-)
+from bylab.registry.embeddings import vector_row_update, vector_rows_sync
 from bylab.registry.models import (
     Challenge,
     Project,
@@ -133,8 +128,8 @@ def index_record(session: Session, record_type: str,
 
 
 def reindex(ctx: Context) -> int:
-    """Rebuild the whole index from the records, embedding every new or changed text when
-    embeddings are on; how many records it holds."""
+    """Rebuild the whole index from the records, marking the vectors of new or changed texts
+    pending (``embed_pending`` computes them); how many records it holds."""
     count = 0
     with ctx.db.session() as session:
         for model in (SearchTerm, SearchWord, SearchVocabulary):
@@ -146,8 +141,6 @@ def reindex(ctx: Context) -> int:
                              word_rows(record_type, record))
             count += 1
         vector_rows_sync(session, records)
-        if embedding_status(ctx).active:
-            embed_pending(session)
     return count
 
 

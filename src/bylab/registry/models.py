@@ -340,7 +340,7 @@ class SearchVocabulary(Base):
 
 class SearchVector(Base):
     """Search index: a record's multilingual sentence embedding (``bylab.registry.embeddings``).
-    Written pending (no vector) with the record; embedded at the next search, so writing a
+    Written pending (no vector) with the record and embedded in the background, so writing a
     record never loads the model. ``text_sha1`` keeps a vector across a reindex when the text
     did not change."""
 

@@ -37,6 +37,7 @@ from bylab.registry.collaboration import (
     notifications_mark_read,
     unfollow,
 )
+from bylab.registry.embeddings import embedding_status
 from bylab.registry.graph import registry_graph
 from bylab.registry.relations import (
     RelationView,
@@ -244,6 +245,26 @@ def api_search(ctx: ContextDep, q: Annotated[str, Query(min_length=1)],
     similarity of multilingual sentence embeddings): `reason` in English, `reasons` each with
     a `code` and `params` to show it in any language."""
     return [SearchHitOut.of(hit) for hit in registry_search(ctx, q, lang, type)]
+
+
+class EmbeddingsOut(BaseModel):
+    """Whether search and matching use multilingual sentence embeddings here (`active`: the
+    setting is on and the package installed), with which `model`, and how many records are
+    `pending` (their vectors not computed yet: found by taxonomy terms and text meanwhile)."""
+
+    enabled: bool
+    available: bool
+    active: bool
+    model: str
+    pending: int
+
+
+@router.get("/api/registry/embeddings")
+def api_embeddings(ctx: ContextDep) -> EmbeddingsOut:
+    """The state of the embedding channel of search and matching."""
+    status = embedding_status(ctx)
+    return EmbeddingsOut(enabled=status.enabled, available=status.available,
+                         active=status.active, model=status.model, pending=status.pending)
 
 
 @router.get("/api/projects")

@@ -10,9 +10,12 @@ that matches nothing is corrected to the nearest known word (one edit, two for w
 eight letters or more).
 
 With the embedding channel on (``bylab.registry.embeddings``), the query's sentence embedding
-is compared with every record's (cosine similarity). Fusion is a weighted sum: a similarity
-that reaches ``MIN_SIMILARITY`` adds ``EMBEDDING_WEIGHT`` times itself to the score of a
-lexical candidate, and brings in the records nearest the query with that alone.
+is compared with every embedded record's (cosine similarity). A search never embeds records:
+one whose vector is still pending (written a moment ago, computed in the background) is found
+by taxonomy and text meanwhile, and the pages say how many are pending. Fusion is a weighted
+sum: a similarity that reaches ``MIN_SIMILARITY`` adds ``EMBEDDING_WEIGHT`` times itself to
+the score of a lexical candidate, and brings in the records nearest the query with that
+alone.
 Lexical scores step by 0.5 to 2.0 and similarities stay below about 0.6, so a record found by
 taxonomy or text keeps its lead, similarity breaks ties among them, and records in another
 language that share no term or word with the query come after. Each hit says why it was

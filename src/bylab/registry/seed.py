@@ -22,6 +22,7 @@ from bylab.registry.actions import (
     challenge_create,
     project_create,
 )
+from bylab.registry.embeddings import Progress, embed_pending, embeddings_active
 from bylab.registry.models import Challenge, Project, Stage
 from bylab.registry.relations import relation_add, relation_list
 
@@ -73,10 +74,11 @@ def _challenge_input(entry: dict[str, Any]) -> ChallengeInput:
         source=entry.get("source", ""))
 
 
-def registry_seed(ctx: Context) -> SeedReport:
+def registry_seed(ctx: Context, progress: Progress | None = None) -> SeedReport:
     """Create the seed's organisations, projects, challenges and actor relations that do not
-    exist yet (system administrators only). Existing records, matched by name, are left as
-    they are."""
+    exist yet (system administrators only), and compute the pending vectors before returning
+    when embeddings are on (``progress`` hears (done, total)). Existing records, matched by
+    name, are left as they are."""
     if not ctx.actor.is_sysadmin:
         raise NotAuthorized("only a system administrator may load the registry seed")
     spec, report = seed_spec(), SeedReport()
@@ -103,4 +105,6 @@ def registry_seed(ctx: Context) -> SeedReport:
             relation_add(ctx, entry["organisation"], entry["relation"], entry["other"],
                          entry.get("note", ""))
             report.relations += 1
+    if embeddings_active(ctx):
+        embed_pending(ctx, progress=progress)
     return report
