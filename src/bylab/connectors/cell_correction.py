@@ -21,26 +21,10 @@ from sqlalchemy import select
 
 from bylab.catalog.ingest import ProgressCallback
 from bylab.catalog.models import Visibility
-from bylab.connectors.harvest import (
-    HarvestReport,
-    HarvestTarget,
-    country_for_url,
-    harvest_parsed,
-)
-from bylab.connectors.jsonstat import Cell, ParsedTable, RejectedCell, parse_document, tidy_table
-from bylab.connectors.models import HarvestDeadLetter, HarvestRun, HarvestSource, SourceKind
-from bylab.connectors.pxweb import (
-    PxWebSource,
-    pxweb_fetch,
-    pxweb_url,
-    selections_from_query,
-)
-from bylab.connectors.sources import (
-    _check_dataset_owner,
-    _keep_visibility,
-    _response_format,
-    fetch_document,
-)
+from bylab.connectors.harvest import HarvestReport, HarvestTarget, harvest_parsed
+from bylab.connectors.jsonstat import Cell, ParsedTable, RejectedCell, tidy_table
+from bylab.connectors.models import HarvestDeadLetter, HarvestRun, HarvestSource
+from bylab.connectors.table_source import check_dataset_owner, keep_visibility, table_fetch
 from bylab.core import Context
 from bylab.errors import InvalidInput
 
@@ -131,8 +115,8 @@ def table_harvest(ctx: Context, source: HarvestSource, correction: CellCorrectio
     source's earlier corrections whose cells the table still rejects; returns the report and
     the version's change note. A replay without a new value harvests this way too, so that
     it keeps the corrections."""
-    _check_dataset_owner(ctx, source)
-    parsed, source_label, country = _fetch(source)
+    check_dataset_owner(ctx, source)
+    parsed, source_label, country = table_fetch(source)
     corrected = with_corrected_cell(parsed, correction) if correction else parsed
     kept = 0
     for earlier in _earlier_corrections(ctx, source, correction.codes if correction else {}):
@@ -147,7 +131,7 @@ def table_harvest(ctx: Context, source: HarvestSource, correction: CellCorrectio
                            licence_id=source.licence_id)
     report = harvest_parsed(ctx, corrected, target, country, source_label, progress,
                             expected_variables=source.known_variables, change_note=change_note)
-    _keep_visibility(ctx, source)
+    keep_visibility(ctx, source)
     return report, change_note
 
 
@@ -168,18 +152,6 @@ def _earlier_corrections(ctx: Context, source: HarvestSource, codes: dict[str, s
 
 def _cell_key(codes: dict[str, str]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(codes.items()))
-
-
-def _fetch(source: HarvestSource) -> tuple[ParsedTable, str, str]:
-    """The source's table as it is now, the URL it came from and the country of its codes."""
-    country = source.country or country_for_url(source.url)
-    if source.kind == SourceKind.PXWEB:
-        pxweb = PxWebSource(base_url=source.url, table=source.table_ref,
-                            selections=selections_from_query(source.query, "query"),
-                            response_format=_response_format(source.query), country=country)
-        url = pxweb_url(pxweb)
-        return parse_document(pxweb_fetch(pxweb), url), url, country
-    return fetch_document(source), source.url, country
 
 
 def with_corrected_cell(parsed: ParsedTable, correction: CellCorrection) -> ParsedTable:

@@ -11,14 +11,11 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import httpx
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import ColumnElement, or_, select, true, update
 from sqlalchemy.orm import Session
@@ -26,15 +23,9 @@ from sqlalchemy.orm import Session
 from bylab.auth.actions import check_name, organisation_get
 from bylab.catalog.metadata import known_licence
 from bylab.catalog.models import Dataset, Visibility
-from bylab.catalog.publish import dataset_share_set
+from bylab.connectors.cell_correction import table_harvest
 from bylab.connectors.ckan_harvest import CkanHarvest, harvest_ckan
-from bylab.connectors.harvest import (
-    HarvestReport,
-    HarvestTarget,
-    harvest_parsed,
-    parse_saved_file,
-)
-from bylab.connectors.jsonstat import ParsedTable
+from bylab.connectors.harvest import HarvestReport
 from bylab.connectors.models import (
     HarvestDeadLetter,
     HarvestRun,
@@ -42,13 +33,10 @@ from bylab.connectors.models import (
     RunStatus,
     SourceKind,
 )
-from bylab.connectors.pxweb import (
-    ResponseFormat,
-    network_errors,
-    selections_from_query,
-)
+from bylab.connectors.pxweb import selections_from_query
 from bylab.connectors.schedule import parse_schedule
 from bylab.connectors.sta_harvest import StaHarvest, harvest_sta
+from bylab.connectors.table_source import response_format
 from bylab.core import Context
 from bylab.errors import BylabError, Conflict, InvalidInput, NotAuthorized, NotFound
 from bylab.sensors.models import SensorVisibility, Thing
@@ -61,7 +49,6 @@ __all__ = ["DueRuns", "SourceInput", "dead_letters", "run_due", "source_create",
 log = logging.getLogger(__name__)
 
 CLAIM_LEASE = timedelta(hours=1)  # a crashed runner's claim lapses after this
-FETCH_TIMEOUT_S = 60.0
 # progress(done, total, unit), as bylab.catalog.ingest reports it.
 Progress = Callable[[int, int | None, str], None]
 
@@ -119,21 +106,11 @@ def _validate(data: SourceInput) -> None:
         if not data.table.strip():
             raise InvalidInput("a PxWeb source needs its table", field="table")
         selections_from_query(data.query, "query")
-        _response_format(data.query)
+        response_format(data.query)
     if data.kind == SourceKind.CKAN:
         _ckan_options(data.query)
     if data.kind == SourceKind.STA and data.query:
         raise InvalidInput("a SensorThings source takes no query", field="query")
-
-
-def _response_format(query: dict[str, Any]) -> ResponseFormat:
-    name = (query.get("response") or {}).get("format") or ResponseFormat.JSON_STAT2
-    try:
-        return ResponseFormat(name)
-    except ValueError:
-        raise InvalidInput("unknown response format {name!r}; use {formats}",
-                           field="query.response.format", name=name,
-                           formats=[str(item) for item in ResponseFormat]) from None
 
 
 @dataclass(frozen=True)
@@ -361,49 +338,8 @@ def _execute(ctx: Context, source: HarvestSource, progress: Progress | None) -> 
     if source.kind == SourceKind.STA:
         return _run_sta(ctx, source, progress)
     # a table is harvested through its corrections, so a run keeps the cells users corrected
-    from bylab.connectors.cell_correction import table_harvest  # it builds on this module
     report, _ = table_harvest(ctx, source, progress=progress)
     return _table_outcome(report)
-
-
-def _keep_visibility(ctx: Context, source: HarvestSource) -> None:
-    """The source's visibility is the dataset's on every run, not only the first."""
-    with ctx.db.session() as session:
-        visibility = session.scalar(select(Dataset.visibility)
-                                    .where(Dataset.name == source.dataset_name))
-    if visibility is not None and visibility != source.visibility:
-        dataset_share_set(ctx, source.dataset_name, Visibility(source.visibility), [])
-
-
-def _check_dataset_owner(ctx: Context, source: HarvestSource) -> None:
-    """A scheduled run acts as the system: never write into another organisation's dataset."""
-    with ctx.db.session() as session:
-        owner = session.scalar(select(Dataset.organisation_id)
-                               .where(Dataset.name == source.dataset_name))
-    if owner is not None and owner != source.organisation_id:
-        raise Conflict("dataset '{dataset}' belongs to another organisation",
-                       field="dataset", dataset=source.dataset_name)
-
-
-def _harvest_document(ctx: Context, source: HarvestSource, target: HarvestTarget, country: str,
-                      progress: Progress | None) -> HarvestReport:
-    """GET a JSON-stat / PxWeb json document or a PX file and harvest it."""
-    return harvest_parsed(ctx, fetch_document(source), target, country, source.url, progress,
-                          source.known_variables)
-
-
-def fetch_document(source: HarvestSource) -> ParsedTable:
-    """GET a ``jsonstat`` source's JSON-stat / PxWeb json document or PX file, parsed."""
-    with network_errors(source.url, FETCH_TIMEOUT_S):
-        response = httpx.get(source.url, timeout=FETCH_TIMEOUT_S, follow_redirects=True)
-    if not response.is_success:
-        raise InvalidInput("the server answered HTTP {status}", file=source.url,
-                           status=response.status_code)
-    with tempfile.TemporaryDirectory(prefix="bylab-harvest-") as folder:
-        path = Path(folder) / (source.url.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
-                               or "document")
-        path.write_bytes(response.content)
-        return parse_saved_file(path, source.url)
 
 
 def _table_outcome(report: HarvestReport) -> _Outcome:
