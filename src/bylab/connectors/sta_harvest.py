@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import Select, and_, or_, select
 
 from bylab.connectors.ckan_harvest import RejectedRecord
 from bylab.connectors.pxweb import network_errors
@@ -74,11 +74,11 @@ def harvest_sta(ctx: Context, harvest: StaHarvest, state: dict[str, str],
             things = list(_entities(client, f"{root}/Things",
                                     {"$expand": "Locations", "$top": top}))
             for thing in things:
-                thing_name = _local_thing(ctx, harvest, thing, report)
+                thing_id = _local_thing(ctx, harvest, thing, report)
                 datastreams = _entities(client, f"{root}/Things({thing['@iot.id']})/Datastreams",
                                         {"$expand": "Sensor,ObservedProperty", "$top": top})
                 for datastream in datastreams:
-                    local_id = _local_datastream(ctx, harvest, thing_name, datastream, report)
+                    local_id = _local_datastream(ctx, harvest, thing_id, datastream, report)
                     _observations(ctx, client, f"{root}/Datastreams({datastream['@iot.id']})",
                                   top, datastream, local_id, report, progress)
         except BylabError as error:
@@ -122,26 +122,37 @@ def _get(client: httpx.Client, url: str, parameters: dict[str, Any] | None) -> d
 
 
 def _local_thing(ctx: Context, harvest: StaHarvest, thing: dict[str, Any],
-                 report: StaReport) -> str:
+                 report: StaReport) -> int:
+    """The id of the local Thing harvested from ``thing``, made if new."""
     name = f"{harvest.prefix}/{thing.get('name') or thing['@iot.id']}"[:200]
     with ctx.db.session() as session:
-        existing = session.scalar(select(Thing).where(Thing.name == name))
+        existing = session.scalar(_harvested_named(harvest, name))
         if existing is not None:
             _adopt(existing, harvest)
-            return name
+            return existing.id
     locations = thing.get("Locations") or []
     point = next((location.get("location") for location in locations
                   if (location.get("location") or {}).get("type") == "Point"), None)
     coordinates = tuple(point["coordinates"][:2]) if point else None
-    thing_create(ctx, name, description=str(thing.get("description") or ""),
-                 properties={**(thing.get("properties") or {}),
-                             "harvested_from": thing.get("@iot.selfLink", "")},
-                 organisation=harvest.organisation, visibility=harvest.visibility,
-                 coordinates=coordinates,  # type: ignore[arg-type]
-                 location_name=(locations[0].get("name") if locations else None),
-                 source_id=harvest.source_id)
+    created = thing_create(ctx, name, description=str(thing.get("description") or ""),
+                           properties={**(thing.get("properties") or {}),
+                                       "harvested_from": thing.get("@iot.selfLink", "")},
+                           organisation=harvest.organisation, visibility=harvest.visibility,
+                           coordinates=coordinates,  # type: ignore[arg-type]
+                           location_name=(locations[0].get("name") if locations else None),
+                           source_id=harvest.source_id)
     report.things_created += 1
-    return name
+    return created.id
+
+
+def _harvested_named(harvest: StaHarvest, name: str) -> Select[tuple[Thing]]:
+    """The Thing this harvest made under ``name``: its source's, or one its organisation
+    harvested before Things knew their source (the first made, should there be several)."""
+    mine = [and_(Thing.source_id.is_(None), Thing.organisation_id == harvest.organisation)]
+    if harvest.source_id is not None:
+        mine.append(Thing.source_id == harvest.source_id)
+    return (select(Thing).where(Thing.name == name, or_(*mine))
+            .order_by(Thing.source_id.is_(None), Thing.id).limit(1))
 
 
 def _adopt(thing: Thing, harvest: StaHarvest) -> None:
@@ -152,7 +163,7 @@ def _adopt(thing: Thing, harvest: StaHarvest) -> None:
         thing.source_id = harvest.source_id
 
 
-def _local_datastream(ctx: Context, harvest: StaHarvest, thing_name: str,
+def _local_datastream(ctx: Context, harvest: StaHarvest, thing_id: int,
                       datastream: dict[str, Any], report: StaReport) -> int:
     key = f"{harvest.prefix}/{datastream['@iot.id']}"[:200]
     with ctx.db.session() as session:
@@ -163,7 +174,7 @@ def _local_datastream(ctx: Context, harvest: StaHarvest, thing_name: str,
     observed = datastream.get("ObservedProperty") or {}
     sensor = datastream.get("Sensor") or {}
     created = datastream_create(
-        ctx, thing_name, key, str(datastream.get("name") or key),
+        ctx, thing_id, key, str(datastream.get("name") or key),
         observed_property=str(observed.get("name") or "unknown"),
         definition=str(observed.get("definition") or ""),
         unit=Unit(str(unit.get("name") or ""), str(unit.get("symbol") or ""),

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
-from sqlalchemy import ColumnElement, and_, bindparam, case, or_, select, true, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from bylab.auth.actions import organisation_get
@@ -103,11 +103,18 @@ def thing_create(ctx: Context, name: str, *, description: str = "",
                  location_name: str | None = None, source_id: str | None = None) -> Thing:
     """A Thing; with ``coordinates`` (lon, lat) also its Location and FeatureOfInterest.
     With ``source_id`` (the harvest source that brought it) it follows that source's
-    visibility."""
+    visibility.
+
+    Names may repeat across organisations and sources (SensorThings clients may repeat them
+    anywhere), but not among one organisation's own Things or one source's: the CLI and the
+    demo name a Thing again to mean the same one."""
     with ctx.db.session() as session:
         organisation_id = organisation_get(session, organisation).id if organisation else None
         require_editor(ctx, organisation_id)
-        if session.scalar(select(Thing.id).where(Thing.name == name)) is not None:
+        namesake = select(Thing.id).where(
+            Thing.name == name, Thing.organisation_id.is_not_distinct_from(organisation_id),
+            Thing.source_id.is_not_distinct_from(source_id))
+        if session.scalar(namesake.limit(1)) is not None:
             raise InvalidInput("a thing named '{name}' exists already", field="name", name=name)
         thing = Thing(name=name, description=description, properties=properties or {},
                       organisation_id=organisation_id, visibility=SensorVisibility(visibility),
@@ -126,23 +133,50 @@ def thing_create(ctx: Context, name: str, *, description: str = "",
         return thing
 
 
-def _named(session: Session, model: type[Any], name: str, **values: Any) -> Any:
-    found = session.scalar(select(model).where(model.name == name))
+def thing_get(session: Session, actor: Actor, thing: str | int) -> Thing:
+    """The Thing visible to ``actor`` that ``thing`` names: an id, or a name that one Thing
+    holds. A name of digits that no Thing holds is taken as an id (the CLI passes both)."""
+    visible = visible_things_clause(actor)
+    if isinstance(thing, str):
+        namesakes = session.scalars(select(Thing).where(Thing.name == thing, visible)
+                                    .order_by(Thing.id)).all()
+        if len(namesakes) > 1:
+            raise InvalidInput("several things are named '{thing}' (ids {ids}): give the id "
+                               "of the one you mean", field="thing", thing=thing,
+                               ids=", ".join(str(namesake.id) for namesake in namesakes))
+        if namesakes:
+            return namesakes[0]
+        if not (thing.isascii() and thing.isdigit()):
+            raise NotFound("no thing '{thing}'", field="thing", thing=thing)
+    found = session.scalar(select(Thing).where(Thing.id == int(thing), visible))
     if found is None:
-        found = model(name=name, **values)
+        raise NotFound("no thing '{thing}'", field="thing", thing=thing)
+    return found
+
+
+def _named(session: Session, model: type[Sensor | ObservedProperty], name: str,
+           organisation_id: str | None, **values: Any) -> Any:
+    """The owner's Sensor or ObservedProperty of that name (the first made, when clients
+    made several), or a new one."""
+    found = session.scalar(select(model).where(
+        model.name == name, model.organisation_id.is_not_distinct_from(organisation_id))
+        .order_by(model.id).limit(1))
+    if found is None:
+        found = model(name=name, organisation_id=organisation_id, **values)
         session.add(found)
         session.flush()
     return found
 
 
 def thing_feature(session: Session, thing: Thing) -> FeatureOfInterest:
-    """The default FeatureOfInterest of a thing's observations: where the thing is."""
+    """The default FeatureOfInterest of a thing's observations: where the thing is, made
+    once and kept by its Datastreams (a name may be another Thing's too)."""
     location = session.scalar(select(Location).join(
         ThingLocation, ThingLocation.location_id == Location.id).where(
         ThingLocation.thing_id == thing.id))
-    feature = session.scalar(select(FeatureOfInterest).where(
-        FeatureOfInterest.name == thing.name,
-        FeatureOfInterest.organisation_id.is_not_distinct_from(thing.organisation_id)))
+    feature = session.scalar(select(FeatureOfInterest).join(
+        Datastream, Datastream.feature_id == FeatureOfInterest.id).where(
+        Datastream.thing_id == thing.id).order_by(Datastream.id).limit(1))
     if feature is None:
         feature = FeatureOfInterest(
             name=thing.name, description=f"Surroundings of {thing.name}",
@@ -153,23 +187,23 @@ def thing_feature(session: Session, thing: Thing) -> FeatureOfInterest:
     return feature
 
 
-def datastream_create(ctx: Context, thing: str, key: str, name: str, *,
+def datastream_create(ctx: Context, thing: str | int, key: str, name: str, *,
                       observed_property: str, unit: Unit, sensor: str,
                       definition: str = "", description: str = "") -> Datastream:
-    """A Datastream of ``thing``; its Sensor and ObservedProperty are made if new."""
+    """A Datastream of ``thing`` (see ``thing_get``); its Sensor and ObservedProperty, the
+    owner's of those names, are made if new."""
     with ctx.db.session() as session:
-        owner = session.scalar(select(Thing).where(Thing.name == thing))
-        if owner is None:
-            raise NotFound("no thing '{thing}'", field="thing", thing=thing)
+        owner = thing_get(session, ctx.actor, thing)
         require_editor(ctx, owner.organisation_id)
         if session.scalar(select(Datastream.id).where(Datastream.key == key)) is not None:
             raise InvalidInput("a datastream with key '{key}' exists already", field="key",
                                key=key)
-        sensor_row = _named(session, Sensor, sensor, description=sensor,
-                            encoding_type="text/plain", sensor_metadata="", properties={})
+        sensor_row = _named(session, Sensor, sensor, owner.organisation_id,
+                            description=sensor, encoding_type="text/plain",
+                            sensor_metadata="", properties={})
         property_row = _named(session, ObservedProperty, observed_property,
-                              definition=definition, description=observed_property,
-                              properties={})
+                              owner.organisation_id, definition=definition,
+                              description=observed_property, properties={})
         datastream = Datastream(
             key=key, name=name, description=description or name,
             unit_of_measurement=unit.as_dict(), thing_id=owner.id, sensor_id=sensor_row.id,
@@ -241,7 +275,9 @@ def _update_spans(ctx: Context, fresh: pa.Table) -> None:
     statement = update(table).where(table.c.id == bindparam("span_id")).values(
         phenomenon_start=case((or_(start.is_(None), first < start), first), else_=start),
         phenomenon_end=case((newer, last), else_=end),
-        latest_result=case((newer, bindparam("span_latest")), else_=table.c.latest_result))
+        # A batch whose results are not numbers (null here) keeps the latest numeric one.
+        latest_result=case((newer, func.coalesce(bindparam("span_latest"), table.c.latest_result)),
+                           else_=table.c.latest_result))
     with ctx.db.session() as session:
         session.execute(statement, spans.to_pylist())
 
@@ -466,5 +502,6 @@ def datastream_daily_means(ctx: Context, datastream: Datastream, days: int = 365
         return []
     rows = ctx.tables.connection().execute(
         f"SELECT phenomenon_time::DATE AS on_day, avg(result) FROM {scan} "
-        "WHERE datastream_id = ? GROUP BY on_day ORDER BY on_day", [datastream.id]).fetchall()
+        "WHERE datastream_id = ? AND result IS NOT NULL GROUP BY on_day ORDER BY on_day",
+        [datastream.id]).fetchall()
     return [(day, float(mean)) for day, mean in rows]

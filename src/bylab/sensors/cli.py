@@ -29,7 +29,8 @@ def _open_bylab():  # noqa: ANN202
 
 @app.command("thing-add")
 def thing_add(
-    name: Annotated[str, typer.Argument(help="Unique name of the station or device.")],
+    name: Annotated[str, typer.Argument(
+        help="Name of the station or device (one per organisation).")],
     description: Annotated[str, typer.Option(help="What and where it is.")] = "",
     organisation: Annotated[str | None, typer.Option(help="Owning organisation.")] = None,
     private: Annotated[bool, typer.Option(help="Only the owner's members see it.")] = False,
@@ -47,7 +48,8 @@ def thing_add(
 
 @app.command("datastream-add")
 def datastream_add(
-    thing: Annotated[str, typer.Argument(help="Name of the Thing.")],
+    thing: Annotated[str, typer.Argument(
+        help="Name of the Thing, or its id when several share the name.")],
     key: Annotated[str, typer.Argument(help="Key payloads and files name it by, e.g. Valand/pm25.")],
     name: Annotated[str, typer.Option(help="Title.")],
     observed_property: Annotated[str, typer.Option("--property", help="What it measures.")],

@@ -75,7 +75,7 @@ def _station_create(ctx: Context, station: dict[str, str]) -> None:
         place = session.get(Place, place_id)
     coordinates = (place.centroid_lon, place.centroid_lat) if (
         place and place.centroid_lon is not None and place.centroid_lat is not None) else None
-    thing_create(
+    thing = thing_create(
         ctx, name, description=f"Urban air-quality station in {station['municipality_name']}",
         properties={"municipality": station["municipality_name"],
                     "weatherStation": station["met_weather_station"],
@@ -84,7 +84,7 @@ def _station_create(ctx: Context, station: dict[str, str]) -> None:
         coordinates=coordinates, place_id=place_id,
         location_name=f"{station['municipality_name']} (municipality centroid)")
     for suffix, prop, unit, sensor, definition in SERIES.values():
-        datastream_create(ctx, name, f"{name}/{suffix}", f"{prop} at {name}",
+        datastream_create(ctx, thing.id, f"{name}/{suffix}", f"{prop} at {name}",
                           observed_property=prop, unit=unit, sensor=sensor,
                           definition=definition)
 

@@ -34,7 +34,7 @@ class Thing(Base):
     __tablename__ = "sensor_things"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
     description: Mapped[str] = mapped_column(Text, default="")
     properties: Mapped[dict[str, Any]] = mapped_column(JsonColumn, default=dict)
     organisation_id: Mapped[str | None] = mapped_column(
@@ -98,7 +98,7 @@ class Sensor(Base):
     __tablename__ = "sensor_sensors"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
     description: Mapped[str] = mapped_column(Text, default="")
     encoding_type: Mapped[str] = mapped_column(String(100), default="text/plain")
     # SensorThings calls it "metadata", a name SQLAlchemy models reserve.
@@ -114,7 +114,7 @@ class ObservedProperty(Base):
     __tablename__ = "sensor_observed_properties"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
     definition: Mapped[str] = mapped_column(String(500), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     properties: Mapped[dict[str, Any]] = mapped_column(JsonColumn, default=dict)
