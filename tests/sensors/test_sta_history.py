@@ -37,7 +37,7 @@ def test_things_made_with_a_location_have_history_visible_as_the_thing(
         client: httpx.Client, stations: dict[str, int], accounts_setup: dict[str, str]) -> None:
     """``thing_create`` (the CLI's, the harvester's and the demo's way in) records where the
     Thing is; a private Thing's history is hidden from those who may not see the Thing."""
-    (valand,) = _values(client, "Things", params={"$filter": "name eq 'Valand'"})
+    (valand,) = _values(client, "Things", **{"$filter": "name eq 'Valand'"})
     (history,) = _values(client, HISTORY, **{"$expand": "Thing,Locations"})
     assert history["Thing"]["name"] == "Valand"
     assert [location["location"]["coordinates"] for location in history["Locations"]] == [

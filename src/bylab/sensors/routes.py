@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from bylab.sensors import actions
 from bylab.sensors.aggregate import datastream_aggregate
 from bylab.sensors.dataarray import observations_create, read_body
+from bylab.sensors.positions import thing_positions
 from bylab.sensors.sta import SERVICE_PATH, Request as StaRequest, load_graph, service_root, sta_get
 from bylab.sensors.sta_change import sta_delete, sta_update
 from bylab.sensors.sta_write import sta_create
@@ -172,7 +173,8 @@ def thing_page(request: Request, ctx: ContextDep, thing_id: int) -> HTMLResponse
     summary = actions.thing_show(ctx, thing_id)
     charts = [(datastream, _sparkline(actions.datastream_daily_means(ctx, datastream)))
               for datastream in summary.datastreams]
-    return render(request, "sensors/thing.html", summary=summary, charts=charts)
+    return render(request, "sensors/thing.html", summary=summary, charts=charts,
+                  positions=thing_positions(ctx, thing_id))
 
 
 def _sparkline(points: list[tuple[Any, float]], width: int = 600, height: int = 120
