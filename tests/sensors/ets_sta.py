@@ -5,9 +5,19 @@ entities its fixtures make, and GET/POST shortcuts that check the status as the 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
+from fastapi.testclient import TestClient
+
+from bylab.app import create_app
+from bylab.auth import actions as accounts
+from bylab.auth.models import Role
+from bylab.testing.backends import embedded_instance
+from tests.conftest import PASSWORD
 
 STA = "/sta/v1.1"
 ROOT = "http://testserver/sta/v1.1"
@@ -65,6 +75,22 @@ def relation_scope(subject: str) -> list[tuple[str, str]]:
 
 
 # --- requests ----------------------------------------------------------------------------
+
+@contextmanager
+def editor_client(data_dir: Path) -> Iterator[httpx.Client]:
+    """An in-process client of a new embedded instance, with the API token of Molde's editor
+    (the suite's data is made through the API, once per module)."""
+    instance = embedded_instance(data_dir)
+    ctx = instance.system_context()
+    accounts.organisation_create(ctx, "molde", "Molde kommune")
+    accounts.user_create(ctx, "mia", PASSWORD)
+    accounts.membership_set(ctx, "mia", "molde", Role.EDITOR)
+    token = accounts.token_create(ctx, "conformance", "mia")
+    with TestClient(create_app(instance), base_url="http://testserver") as client:
+        client.headers["Authorization"] = f"Bearer {token}"
+        yield client
+    instance.close()
+
 
 def get_ok(sta: httpx.Client, path: str, **params: str) -> dict[str, Any]:
     answer = sta.get(f"{STA}/{path}", params=params)

@@ -21,13 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 
-from bylab.app import create_app
-from bylab.auth import actions as accounts
-from bylab.auth.models import Role
-from bylab.testing.backends import embedded_instance
-from tests.conftest import PASSWORD
 from tests.sensors.ets_sta import (
     ENTITY_SETS,
     HISTORY,
@@ -40,6 +34,7 @@ from tests.sensors.ets_sta import (
     STA,
     by_set,
     datastream_body,
+    editor_client,
     first_id,
     get_ok,
     is_collection,
@@ -88,17 +83,9 @@ def reader(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
     read it (making it takes seconds; the suite, too, makes it once per class). The storage
     backends meet these requests alike: metadata is filtered in Python, Observations in
     DuckDB."""
-    instance = embedded_instance(tmp_path_factory.mktemp("conformance") / "data")
-    ctx = instance.system_context()
-    accounts.organisation_create(ctx, "molde", "Molde kommune")
-    accounts.user_create(ctx, "mia", PASSWORD)
-    accounts.membership_set(ctx, "mia", "molde", Role.EDITOR)
-    token = accounts.token_create(ctx, "conformance", "mia")
-    with TestClient(create_app(instance), base_url="http://testserver") as client:
-        client.headers["Authorization"] = f"Bearer {token}"
+    with editor_client(tmp_path_factory.mktemp("conformance") / "data") as client:
         make_query_data(client)
         yield client
-    instance.close()
 
 
 TOTALS = {"Things": 2, "Locations": 2, HISTORY: 4, "Datastreams": 4, "Sensors": 4,

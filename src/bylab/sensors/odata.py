@@ -10,7 +10,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from shapely.geometry.base import BaseGeometry
+
 from bylab.errors import InvalidInput
+from bylab.sensors.odata_geo import (
+    GEO_FUNCTIONS,
+    GEOGRAPHY_PREFIXES,
+    check_geo_call,
+    geography_literal,
+)
 
 COMPARISONS = {"eq", "ne", "gt", "ge", "lt", "le"}
 ARITHMETIC = {"add": "+", "sub": "-", "mul": "*", "div": "/", "mod": "%"}
@@ -25,6 +33,7 @@ TOKEN = re.compile(r"""
 
 Node = tuple[Any, ...]  # ("or"|"and", a, b) ("not", a) ("cmp", op, a, b) ("prop", path)
                         # ("lit", value) ("call", name, [args]) ("math", op, a, b)
+                        # ("in", path, frozenset of ids), made by bind_related
 
 
 def _tokens(text: str) -> list[tuple[str, Any]]:
@@ -137,6 +146,9 @@ class _Parser:
         if lowered == "null":
             return ("lit", None)
         following = self.peek()
+        if lowered in GEOGRAPHY_PREFIXES and following and following[0] == "string":
+            self.take()
+            return ("lit", geography_literal(following[1]))
         if following == ("paren", "("):
             self.take()
             arguments = [] if self.peek() == ("paren", ")") else [self.or_()]
@@ -147,6 +159,8 @@ class _Parser:
             if lowered not in FUNCTIONS:
                 raise InvalidInput("unknown function '{function}' in $filter", field="$filter",
                                    function=value)
+            if lowered in GEO_FUNCTIONS:
+                check_geo_call(lowered, arguments)
             return ("call", lowered, arguments)
         return ("prop", str(value))
 
@@ -178,6 +192,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "hour": lambda moment: moment.hour,
     "minute": lambda moment: moment.minute,
     "second": lambda moment: moment.second,
+    **GEO_FUNCTIONS,
 }
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "eq": lambda a, b: a == b, "ne": lambda a, b: a != b, "gt": lambda a, b: a > b,
@@ -221,6 +236,8 @@ def evaluate(node: Node, entity: dict[str, Any]) -> Any:
         return node[1]
     if kind == "prop":
         return _lookup(entity, node[1])
+    if kind == "in":
+        return _lookup(entity, node[1]) in node[2]
     if kind == "not":
         return not evaluate(node[1], entity)
     if kind == "and":
@@ -258,7 +275,12 @@ _SQL_FUNCTIONS = {
     "minute": "minute({0})", "second": "second({0})",
 }
 _SQL_COMPARE = {"eq": "=", "ne": "<>", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
-RESULT_AS_TEXT = "regexp_replace(CAST(result AS VARCHAR), '\\.0$', '')"
+# A result that is not a number is JSON text in result_json (the store's docstring); compared
+# with a text literal, a JSON string reads unquoted, and a number as text with 2.0 reading '2'.
+RESULT_AS_TEXT = ("coalesce(json_extract_string(result_json, '$'), "
+                  "regexp_replace(CAST(result AS VARCHAR), '\\.0$', ''))")
+RESULT_AS_BOOLEAN = "CASE result_json WHEN 'true' THEN true WHEN 'false' THEN false END"
+RESULT_OR_JSON = "coalesce(CAST(result AS VARCHAR), result_json)"  # null only when absent
 
 
 def to_sql(node: Node, columns: dict[str, str], parameters: list[Any]) -> str:
@@ -267,6 +289,9 @@ def to_sql(node: Node, columns: dict[str, str], parameters: list[Any]) -> str:
     if kind == "lit":
         if node[1] is None:
             return "NULL"
+        if isinstance(node[1], BaseGeometry):
+            raise InvalidInput("Observations' own properties hold no geography to compare "
+                               "with a geography literal", field="$filter")
         parameters.append(node[1])
         return "?"
     if kind == "prop":
@@ -280,8 +305,18 @@ def to_sql(node: Node, columns: dict[str, str], parameters: list[Any]) -> str:
     if kind in {"and", "or"}:
         return (f"({to_sql(node[1], columns, parameters)} {kind.upper()} "
                 f"{to_sql(node[2], columns, parameters)})")
+    if kind == "in":
+        column = to_sql(("prop", node[1]), columns, parameters)
+        ids = ", ".join(str(int(identifier)) for identifier in sorted(node[2]))
+        return f"({column} IN ({ids}))" if ids else "FALSE"
     if kind == "call":
+        if node[1] not in _SQL_FUNCTIONS:
+            raise InvalidInput("{function}() on Observations must stand in a condition on "
+                               "the FeatureOfInterest alone", field="$filter",
+                               function=node[1])
         arguments = [to_sql(argument, columns, parameters) for argument in node[2]]
+        # The functions on a result are text functions: startswith(result, 'four').
+        arguments = [RESULT_AS_TEXT if sql == "result" else sql for sql in arguments]
         return _SQL_FUNCTIONS[node[1]].format(*arguments)
     if kind == "math":
         left = to_sql(node[2], columns, parameters)
@@ -294,12 +329,19 @@ def to_sql(node: Node, columns: dict[str, str], parameters: list[Any]) -> str:
 
 
 def _operand(node: Node, other: Node, columns: dict[str, str], parameters: list[Any]) -> str:
-    """One side of a comparison. A (numeric) result compared with a text literal compares
-    as text, 2.0 reading '2', as the OGC test suite (ets-sta10) expects of ``result gt '3'``."""
+    """One side of a comparison. The result compares as the literal's type: as text with a
+    text literal (2.0 reading '2', as the OGC test suite, ets-sta10, expects of ``result gt
+    '3'``), as a boolean with true or false, as a number otherwise (a result that is not one
+    then never matches)."""
     sql = to_sql(node, columns, parameters)
-    if sql == "result" and other[0] == "lit" and isinstance(other[1], str):
+    if sql != "result" or other[0] != "lit":
+        return sql
+    literal = other[1]
+    if isinstance(literal, bool):
+        return RESULT_AS_BOOLEAN
+    if isinstance(literal, str):
         return RESULT_AS_TEXT
-    return sql
+    return RESULT_OR_JSON if literal is None else sql
 
 
 def time_bounds(node: Node | None, prop: str) -> tuple[datetime | None, datetime | None]:
@@ -318,6 +360,36 @@ def time_bounds(node: Node | None, prop: str) -> tuple[datetime | None, datetime
         return {"gt": (moment, None), "ge": (moment, None), "lt": (None, moment),
                 "le": (None, moment), "eq": (moment, moment)}.get(node[1], (None, None))
     return None, None
+
+
+# --- conditions on related entities ------------------------------------------------------
+
+def paths_of(node: Node) -> set[str]:
+    """The property paths a filter expression reads."""
+    if node[0] == "prop":
+        return {node[1]}
+    if node[0] == "call":
+        return set().union(*(paths_of(argument) for argument in node[2]))
+    return set().union(*(paths_of(part) for part in node[1:] if isinstance(part, tuple)))
+
+
+def bind_related(node: Node, resolve: Callable[[str, Node], Node | None]) -> Node:
+    """The filter with each condition (a comparison or function call under and/or/not) that
+    reads only through one navigation property, ``FeatureOfInterest/feature`` or
+    ``Locations/location``, replaced by ``resolve(navigation, condition)`` (kept when that is
+    None): the caller decides it on the related entities and answers with an ``in`` node."""
+    kind = node[0]
+    if kind in {"and", "or"}:
+        return (kind, bind_related(node[1], resolve), bind_related(node[2], resolve))
+    if kind == "not":
+        return ("not", bind_related(node[1], resolve))
+    if kind not in {"cmp", "call"}:
+        return node
+    paths = paths_of(node)
+    navigations = {path.split("/")[0] for path in paths}
+    if len(navigations) != 1 or not all("/" in path for path in paths):
+        return node
+    return resolve(navigations.pop(), node) or node
 
 
 # --- lists -------------------------------------------------------------------------------

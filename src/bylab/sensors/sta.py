@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -26,13 +26,16 @@ from bylab.sensors.aggregate import Apply, apply_bounds, apply_query, parse_appl
 from bylab.sensors.odata import (
     Expand,
     Node,
+    bind_related,
     evaluate,
     parse_expand,
     parse_filter,
     parse_orderby,
+    paths_of,
     time_bounds,
     to_sql,
 )
+from bylab.sensors.sta_entities import ObservationValues
 from bylab.sensors.sta_graph import Entity, Graph, iso, load_graph  # noqa: F401 (routes)
 from bylab.sensors.store import ID_TIME_BITS
 
@@ -78,7 +81,8 @@ ENTITY_TYPES = {
                           {"Datastreams": "Datastreams"}),
     "ObservedProperties": EntityType(("name", "definition", "description", "properties"),
                                      {"Datastreams": "Datastreams"}),
-    "Observations": EntityType(("phenomenonTime", "resultTime", "result"),
+    "Observations": EntityType(("phenomenonTime", "resultTime", "result", "resultQuality",
+                                "validTime", "parameters"),
                                {"Datastream": "Datastreams",
                                 "FeatureOfInterest": "FeaturesOfInterest"}),
     "FeaturesOfInterest": EntityType(
@@ -89,6 +93,9 @@ OBSERVATION_COLUMNS = {"id": "id", "@iot.id": "id", "phenomenonTime": "phenomeno
                        "resultTime": "result_time", "result": "result",
                        "Datastream/id": "datastream_id", "Datastream/@iot.id": "datastream_id",
                        "FeatureOfInterest/id": "feature_id"}
+OBSERVATION_SELECT = ("id, datastream_id, phenomenon_time, result, result_time, feature_id, "
+                      "result_json, result_quality, valid_time, parameters")
+EXACT_INTEGERS = 2**53  # floats hold every integer up to this exactly
 SEGMENT = re.compile(r"^(?P<name>\$?[A-Za-z]+)(?:\((?P<id>\d+|'\d+')\))?$")
 
 
@@ -164,10 +171,29 @@ class ObservationScope:
 
 
 def _observation(row: tuple[Any, ...]) -> Entity:
-    identifier, datastream_id, phenomenon_time, result, result_time, feature_id = row
+    """An Observation from a row of ``OBSERVATION_SELECT``; ``_values`` keeps the stored form
+    of its result and optional properties."""
+    identifier, datastream_id, phenomenon_time, result, result_time, feature_id, *rest = row
+    values = ObservationValues(result, *rest)
     return {"@iot.id": identifier, "phenomenonTime": iso(phenomenon_time),
-            "resultTime": iso(result_time), "result": result,
-            "_datastream": datastream_id, "_feature": feature_id}
+            "resultTime": iso(result_time), "result": _result(values),
+            "resultQuality": _decoded(values.result_quality), "validTime": values.valid_time,
+            "parameters": _decoded(values.parameters),
+            "_datastream": datastream_id, "_feature": feature_id, "_values": values}
+
+
+def _result(values: ObservationValues) -> Any:
+    """The result as given: a number that is a whole one reads back as 1, not 1.0."""
+    if values.result_json is not None:
+        return json.loads(values.result_json)
+    number = values.result
+    if number is not None and number.is_integer() and abs(number) <= EXACT_INTEGERS:
+        return int(number)
+    return number
+
+
+def _decoded(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
 
 
 def _observation_where(scope: ObservationScope, options: Options,
@@ -226,8 +252,8 @@ def observations_page(ctx: Context, scope: ObservationScope, options: Options
     connection = ctx.tables.connection()
     connection.execute("SET parquet_metadata_cache = true")
     rows = connection.execute(
-        f"SELECT id, datastream_id, phenomenon_time, result, result_time, feature_id "
-        f"FROM {scan} WHERE {where} ORDER BY {order}, id LIMIT ? OFFSET ?",
+        f"SELECT {OBSERVATION_SELECT} FROM {scan} WHERE {where} "
+        f"ORDER BY {order}, id LIMIT ? OFFSET ?",
         [*parameters, options.top + 1, options.skip]).fetchall()
     total = None
     if options.count:
@@ -246,13 +272,13 @@ def _observation_column(name: str) -> str:
 
 def observation_get(ctx: Context, graph: Graph, identifier: int) -> Entity:
     datastream_id = identifier >> ID_TIME_BITS
-    moment = datetime.fromtimestamp((identifier & ((1 << ID_TIME_BITS) - 1)) / 1000, UTC)
-    scan = observation_store(ctx).scan(moment.date(), moment.date())
+    store = observation_store(ctx)
+    day = store.observation_day(identifier)
+    scan = store.scan(day, day)
     if datastream_id not in graph.sets["Datastreams"] or scan is None:
         raise NotFound("no Observations({identifier})", identifier=identifier)
     rows = ctx.tables.connection().execute(
-        f"SELECT id, datastream_id, phenomenon_time, result, result_time, feature_id "
-        f"FROM {scan} WHERE id = ?", [identifier]).fetchall()
+        f"SELECT {OBSERVATION_SELECT} FROM {scan} WHERE id = ?", [identifier]).fetchall()
     if not rows:
         raise NotFound("no Observations({identifier})", identifier=identifier)
     return _observation(rows[0])
@@ -307,6 +333,35 @@ def related(graph: Graph, set_name: str, entity: Entity, navigation: str) -> Rel
         case "Observations", "FeatureOfInterest":
             return sets["FeaturesOfInterest"].get(entity["_feature"])
     raise NotFound("{set_name} have no '{name}'", set_name=set_name, name=navigation)
+
+
+def _bound_filter(graph: Graph, set_name: str, options: Options) -> Options:
+    """The options with the filter's conditions on related entities (``Locations/location``
+    of Things, ``FeatureOfInterest/feature`` of Observations) decided on the metadata: an
+    entity matches when any related entity does; Observations get the ids of the matching
+    FeaturesOfInterest for their SQL scan."""
+    if options.filter is None:
+        return options
+
+    def resolve(navigation: str, condition: Node) -> Node | None:
+        target = ENTITY_TYPES[set_name].navigation.get(navigation)
+        if target in (None, "Observations"):
+            return None
+        if set_name == "Observations":
+            if paths_of(condition) <= OBSERVATION_COLUMNS.keys():
+                return None
+            return ("in", f"{navigation}/id", frozenset(
+                identifier for identifier, entity in graph.sets[target].items()
+                if evaluate(condition, {navigation: entity})))
+        return ("in", "id", frozenset(
+            identifier for identifier, entity in graph.sets[set_name].items()
+            if any(evaluate(condition, {navigation: other})
+                   for other in _listed(related(graph, set_name, entity, navigation)))))
+    return replace(options, filter=bind_related(options.filter, resolve))
+
+
+def _listed(value: Related) -> list[Entity]:
+    return value if isinstance(value, list) else [value] if isinstance(value, dict) else []
 
 
 # --- rendering -----------------------------------------------------------------------------
@@ -365,7 +420,7 @@ def _expanded(request: Request, set_name: str, entity: Entity, navigation: str,
     if target is None:
         raise InvalidInput("{set_name} have no {navigation} to expand", field="$expand",
                            set_name=set_name, navigation=navigation)
-    nested = _nested_options(group)
+    nested = _bound_filter(request.graph, target, _nested_options(group))
     value = related(request.graph, set_name, entity, navigation)
     if value is None or (isinstance(value, dict)):
         return {navigation: render(request, target, value, nested) if value else None}
@@ -415,6 +470,7 @@ def next_link(request: Request, options: Options) -> str:
 
 def collection(request: Request, set_name: str, source: list[Entity] | ObservationScope,
                options: Options, ref: bool = False) -> Entity:
+    options = _bound_filter(request.graph, set_name, options)
     if options.apply is not None:
         return _aggregated_collection(request, source, options)
     if options.data_array:
