@@ -35,7 +35,8 @@ def counts_from_sensors(ctx: Context, edge_by_datastream: dict[str, str], day: d
     scan = observation_store(ctx).scan((start - timedelta(days=1)).date(), end.date())
     rows = [] if scan is None else ctx.tables.connection().execute(
         f"SELECT datastream_id, phenomenon_time, result FROM {scan} WHERE datastream_id IN "
-        f"({', '.join('?' * len(ids))}) AND phenomenon_time >= ? AND phenomenon_time < ?",
+        f"({', '.join('?' * len(ids))}) AND phenomenon_time >= ? AND phenomenon_time < ? "
+        "AND result IS NOT NULL",
         [*ids.values(), start, end]).fetchall()
     if not rows:
         raise InvalidInput("the datastreams have no observations on {day}", field="day",

@@ -84,7 +84,8 @@ def datastream_aggregate(ctx: Context, datastream_id: int, interval: str = "day"
                                        last.date() if last else None)
     if scan is None:
         return []
-    clauses, parameters = ["datastream_id = ?"], [datastream.id]
+    # Results that are not numbers (null in the result column) have no part in the buckets.
+    clauses, parameters = ["datastream_id = ?", "result IS NOT NULL"], [datastream.id]
     if first:
         clauses.append("phenomenon_time >= ?")
         parameters.append(first)

@@ -38,11 +38,15 @@ from bylab.sensors.sta_entities import (
     instant,
     json_object,
     link_id,
-    result_value,
+    observation_values,
     text,
 )
-from bylab.sensors.sta_write import Creator, PendingObservations, require_writer
-from bylab.sensors.store import ID_TIME_BITS
+from bylab.sensors.sta_write import (
+    Creator,
+    PendingObservations,
+    phenomenon_time_ms,
+    require_writer,
+)
 
 MODELS: dict[str, type[Any]] = {
     "Things": Thing, "Locations": Location, "HistoricalLocations": HistoricalLocation,
@@ -59,7 +63,6 @@ ATTRIBUTES: dict[str, tuple[str, type]] = {
     "feature": ("feature", dict), "unitOfMeasurement": ("unit_of_measurement", dict),
     "time": ("time", datetime),
 }
-UNIQUE_NAMES = {"Things", "Sensors", "ObservedProperties"}
 SHARED = {"Locations", "Sensors", "ObservedProperties", "FeaturesOfInterest"}
 DATASTREAM_LINKS = {"Thing": "thing_id", "Sensor": "sensor_id",
                     "ObservedProperty": "observed_property_id"}
@@ -148,7 +151,7 @@ def sta_update(ctx: Context, path: str, document: Any, *, replace: bool = False
         else:
             _entity_update(ctx, session, graph, target, body)
     if changed_observation is not None:
-        actions.observation_store(ctx).replace(changed_observation)
+        actions.observation_store(ctx).replace([target.identifier], changed_observation)
         actions.datastream_spans_refresh(ctx, {target.entity["_datastream"]})
     return target.set_name, target.identifier
 
@@ -163,8 +166,6 @@ def _entity_update(ctx: Context, session: Session, graph: Graph, target: Target,
         if name in ATTRIBUTES and hasattr(row, ATTRIBUTES[name][0]):
             attribute, kind = ATTRIBUTES[name]
             value = _attribute_value(body, name, kind)
-            if name == "name" and target.set_name in UNIQUE_NAMES and value != row.name:
-                Creator(ctx, session, graph).unique_name(type(row), value, target.set_name)
             setattr(row, attribute, value)
     creator = Creator(ctx, session, graph)
     with creator.owned_by(_owner(session, target.set_name, row)):
@@ -253,18 +254,17 @@ def _relink_locations(creator: Creator, target: Target, body: Document, name: st
 
 def _observation_update(ctx: Context, session: Session, graph: Graph, target: Target,
                         body: Document) -> pa.Table:
-    """The changed Observation, to store in place of the old one. Its result, resultTime
-    and FeatureOfInterest can change; its Datastream and phenomenonTime make its id."""
+    """The changed Observation, to store in place of the old one (keeping its id, if its
+    phenomenonTime changes too). Its Datastream is in its id and cannot change."""
     entity = target.entity
-    time_ms = target.identifier & ((1 << ID_TIME_BITS) - 1)
-    moment = instant(body, "phenomenonTime")
     datastream = link_id(body["Datastream"], "Datastream") if body.get("Datastream") else None
-    for name, changed in (("Datastream", datastream not in (None, entity["_datastream"])),
-                          ("phenomenonTime", moment is not None and int(
-                              moment.timestamp() * 1000) != time_ms)):
-        if changed:
-            raise InvalidInput("an Observation's {name} identifies it and cannot change: "
-                               "delete it and create another", field=name, name=name)
+    if datastream not in (None, entity["_datastream"]):
+        raise InvalidInput("an Observation's {name} identifies it and cannot change: "
+                           "delete it and create another", field="Datastream",
+                           name="Datastream")
+    moment = instant(body, "phenomenonTime") or datetime.fromisoformat(
+        entity["phenomenonTime"])
+    time_ms = phenomenon_time_ms(ctx, moment)
     result_time = instant(body, "resultTime") if "resultTime" in body else (
         datetime.fromisoformat(entity["resultTime"].replace("Z", "+00:00"))
         if entity["resultTime"] else None)
@@ -274,7 +274,7 @@ def _observation_update(ctx: Context, session: Session, graph: Graph, target: Ta
                                 body["FeatureOfInterest"], "FeatureOfInterest")
     changed = PendingObservations()
     changed.add(entity["_datastream"], time_ms,
-                result_value(body) if "result" in body else entity["result"],
+                observation_values(body, entity["_values"]),
                 int(result_time.timestamp() * 1000) if result_time else None, feature)
     return changed.table()
 

@@ -5,12 +5,14 @@ Every problem is an ``InvalidInput`` naming the field, as the Create-Update-Dele
 
 from __future__ import annotations
 
+import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from bylab.errors import InvalidInput
+from bylab.sensors.sta_graph import iso
 
 Document = dict[str, Any]
 
@@ -36,7 +38,8 @@ WRITABLE = {
     "Datastreams": Writable(("name", "description", "unitOfMeasurement", "observationType"),
                             ("properties", "observedArea", "phenomenonTime", "resultTime"),
                             ("Thing", "Sensor", "ObservedProperty", "Observations")),
-    "Observations": Writable(("result",), ("phenomenonTime", "resultTime"),
+    "Observations": Writable(("result",), ("phenomenonTime", "resultTime", "resultQuality",
+                                           "validTime", "parameters"),
                              ("Datastream", "FeatureOfInterest")),
     "FeaturesOfInterest": Writable(("name", "description", "encodingType", "feature"),
                                    ("properties",), ("Observations",)),
@@ -114,13 +117,84 @@ def entity_list(document: Document, name: str) -> list[Any]:
     return value
 
 
-def result_value(document: Document) -> float:
-    """bylab stores numeric results."""
+@dataclass(frozen=True)
+class ObservationValues:
+    """An Observation's result and optional properties as the store keeps them (store.py)."""
+
+    result: float | None = None  # the result when it is a finite number
+    result_json: str | None = None  # any other result, as JSON text
+    result_quality: str | None = None  # JSON text
+    valid_time: str | None = None  # ISO 8601 interval start/end, both ends in UTC
+    parameters: str | None = None  # a JSON object's text
+
+
+def observation_values(document: Document, stored: ObservationValues | None = None
+                       ) -> ObservationValues:
+    """The result, resultQuality, validTime and parameters of a body, checked; those it
+    leaves out stay as ``stored`` (an update) or null."""
+    values = stored or ObservationValues()
+    if "result" in document:
+        result, result_json = result_value(document)
+        values = replace(values, result=result, result_json=result_json)
+    if "resultQuality" in document:
+        values = replace(values, result_quality=json_text(document, "resultQuality"))
+    if "validTime" in document:
+        values = replace(values, valid_time=interval(document, "validTime"))
+    if "parameters" in document:
+        if document["parameters"] is not None:
+            json_object(document, "parameters")  # refuses anything but an object
+        values = replace(values, parameters=json_text(document, "parameters"))
+    return values
+
+
+def result_value(document: Document) -> tuple[float | None, str | None]:
+    """A result of any JSON type but null: a finite number as a float, anything else as
+    JSON text."""
     value = document.get("result")
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if value is None:
+        raise InvalidInput("'{name}' is mandatory for {set_name}", field="result",
+                           name="result", set_name="Observations")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None, json_text(document, "result")
+    if not _finite(value):
         raise InvalidInput("result must be a finite number, got {value!r}",
                            field="result", value=str(value)[:40])
-    return float(value)
+    return float(value), None
+
+
+def _finite(number: int | float) -> bool:
+    try:
+        return math.isfinite(number)
+    except OverflowError:  # an int beyond float's range
+        return False
+
+
+def json_text(document: Document, name: str) -> str | None:
+    """A property of any JSON type as JSON text; None when it is null."""
+    value = document.get(name)
+    if value is None:
+        return None
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        raise InvalidInput("'{name}' holds a number that is not finite (NaN or infinity)",
+                           field=name, name=name) from None
+
+
+def interval(document: Document, name: str) -> str | None:
+    """An ISO 8601 time interval ``start/end`` (both with a time zone), in UTC."""
+    value = document.get(name)
+    if value is None:
+        return None
+    ends = value.split("/") if isinstance(value, str) else []
+    if len(ends) != 2:
+        raise InvalidInput("'{name}' must be an ISO 8601 time interval: start/end, both with "
+                           "a time zone", field=name, name=name)
+    start, end = (instant({name: text}, name) for text in ends)
+    assert start is not None and end is not None
+    if end < start:
+        raise InvalidInput("'{name}' ends before it starts", field=name, name=name)
+    return f"{iso(start)}/{iso(end)}"
 
 
 def instant(document: Document, name: str, default: datetime | None = None

@@ -41,12 +41,13 @@ from bylab.sensors.sta_entities import (
     check_document,
     entity_list,
     instant,
+    ObservationValues,
     json_object,
     link_id,
-    result_value,
+    observation_values,
     text,
 )
-from bylab.sensors.store import ID_TIME_BITS
+from bylab.sensors.store import ID_TIME_BITS, LATER_COLUMNS
 
 TIME = pa.timestamp("ms", tz="UTC")
 # POST below an entity: (entity set, navigation) -> (set created, link to the parent).
@@ -78,25 +79,28 @@ class PendingObservations:
 
     datastream_ids: list[int] = field(default_factory=list)
     times_ms: list[int] = field(default_factory=list)
-    results: list[float] = field(default_factory=list)
+    values: list[ObservationValues] = field(default_factory=list)
     result_times_ms: list[int | None] = field(default_factory=list)
     feature_ids: list[int] = field(default_factory=list)
 
-    def add(self, datastream_id: int, time_ms: int, result: float, result_time_ms: int | None,
-            feature_id: int) -> None:
+    def add(self, datastream_id: int, time_ms: int, values: ObservationValues,
+            result_time_ms: int | None, feature_id: int) -> None:
         self.datastream_ids.append(datastream_id)
         self.times_ms.append(time_ms)
-        self.results.append(result)
+        self.values.append(values)
         self.result_times_ms.append(result_time_ms)
         self.feature_ids.append(feature_id)
 
     def table(self) -> pa.Table:
+        texts = {name: pa.array([getattr(item, name) for item in self.values], pa.string())
+                 for name in LATER_COLUMNS}
         return pa.table({
             "datastream_id": pa.array(self.datastream_ids, pa.int32()),
             "phenomenon_time": pa.array(self.times_ms, pa.int64()).cast(TIME),
-            "result": pa.array(self.results, pa.float64()),
+            "result": pa.array([item.result for item in self.values], pa.float64()),
             "result_time": pa.array(self.result_times_ms, pa.int64()).cast(TIME),
             "feature_id": pa.array(self.feature_ids, pa.int32()),
+            **texts,
         })
 
 
@@ -153,20 +157,11 @@ class Creator:
         actions.require_editor(self.ctx, thing.organisation_id)
         return thing
 
-    def unique_name(self, model: type[Any], name: str, set_name: str) -> None:
-        existing = self.session.scalar(select(model.id).where(model.name == name))
-        if existing is not None:
-            raise InvalidInput("{set_name}({identifier}) is named '{name}' already: link it "
-                               "with {{\"@iot.id\": {identifier}}} or choose another name",
-                               field="name", set_name=set_name, identifier=existing, name=name)
-
     # --- one method per entity set --------------------------------------------------------
 
     def thing(self, document: Document, fixed: Fixed) -> int:
         properties = json_object(document, "properties")
-        name = text(document, "name")
-        self.unique_name(Thing, name, "Things")
-        thing = Thing(name=name, description=text(document, "description"),
+        thing = Thing(name=text(document, "name"), description=text(document, "description"),
                       properties=properties, visibility=SensorVisibility.PRIVATE,
                       organisation_id=self.owner(properties))
         self.session.add(thing)
@@ -254,10 +249,8 @@ class Creator:
         return identifier
 
     def sensor(self, document: Document, fixed: Fixed) -> int:
-        name = text(document, "name")
-        self.unique_name(Sensor, name, "Sensors")
         metadata = document.get("metadata")
-        sensor = Sensor(name=name, description=text(document, "description"),
+        sensor = Sensor(name=text(document, "name"), description=text(document, "description"),
                         encoding_type=text(document, "encodingType"),
                         sensor_metadata=metadata if isinstance(metadata, str)
                         else str(metadata), properties=json_object(document, "properties"),
@@ -265,9 +258,8 @@ class Creator:
         return self.added(sensor, "Sensors", document, {"Sensor"})
 
     def observed_property(self, document: Document, fixed: Fixed) -> int:
-        name = text(document, "name")
-        self.unique_name(ObservedProperty, name, "ObservedProperties")
-        observed = ObservedProperty(name=name, definition=text(document, "definition"),
+        observed = ObservedProperty(name=text(document, "name"),
+                                    definition=text(document, "definition"),
                                     description=text(document, "description"),
                                     properties=json_object(document, "properties"),
                                     organisation_id=self.owner_for(document))
@@ -347,15 +339,12 @@ class Creator:
         thing = self.editable_thing(datastream.thing_id, "Datastream")
         moment = instant(document, "phenomenonTime", datetime.now(UTC))
         assert moment is not None
-        latest = datetime.now(UTC) + timedelta(seconds=self.ctx.settings.sensor_max_future_s)
-        if moment > latest:
-            raise InvalidInput("phenomenonTime is in the future", field="phenomenonTime")
+        time_ms = phenomenon_time_ms(self.ctx, moment)
         result_time = instant(document, "resultTime")
-        time_ms = int(moment.timestamp() * 1000)
-        result = result_value(document)
+        values = observation_values(document)
         with self.owned_by(thing.organisation_id):
             feature_id = self.observation_feature(document, fixed, datastream)
-        self.pending.add(datastream_id, time_ms, result,
+        self.pending.add(datastream_id, time_ms, values,
                          int(result_time.timestamp() * 1000) if result_time else None,
                          feature_id)
         return (datastream_id << ID_TIME_BITS) | time_ms
@@ -397,6 +386,14 @@ def _target(graph: Graph, path: str) -> tuple[str, Fixed]:
                        "(Datastreams(1)/Observations)", field="path")
 
 
+def phenomenon_time_ms(ctx: Context, moment: datetime) -> int:
+    """An Observation's phenomenonTime as epoch milliseconds, refused in the future."""
+    latest = datetime.now(UTC) + timedelta(seconds=ctx.settings.sensor_max_future_s)
+    if moment > latest:
+        raise InvalidInput("phenomenonTime is in the future", field="phenomenonTime")
+    return int(moment.timestamp() * 1000)
+
+
 def sta_create(ctx: Context, path: str, document: Any) -> tuple[str, int]:
     """Create the entity of a POST body (and what it holds inline) below ``path``, relative
     to the service root; returns its entity set and id."""
@@ -408,4 +405,6 @@ def sta_create(ctx: Context, path: str, document: Any) -> tuple[str, int]:
         identifier = creator.create(set_name, document, fixed)
     if creator.pending.datastream_ids:
         actions.observations_store_checked(ctx, creator.pending.table())
+    if set_name == "Observations":  # the place may hold a moved one, or need a substitute
+        identifier = actions.observation_store(ctx).ids_at(pa.array([identifier]))[0].as_py()
     return set_name, identifier

@@ -29,6 +29,24 @@ leave the covered rows out of what they write; the month compaction also rewrite
 month that has tombstones and no new day files, and then forgets that month's tombstones. Deleting a whole Datastream purges its rows from the files at once (so a
 reused datastream id starts empty), and storing an observation whose id has a tombstone (it
 is created again, or changed) first purges the old row from the files of its day.
+
+An observation keeps its id when its phenomenonTime changes (a PATCH or PUT): its row moves
+to the day of its new time, and ``moved.json`` (replaced atomically under the write lock)
+says where it is, id -> [datastream, epoch ms]; whatever finds a day by an id asks it first.
+Dedupe stays exact and reads no more than before: a new observation at a moved one's place
+takes its id (so it is dropped as a duplicate, or replaces it), and one whose natural id a
+moved observation holds gets a substitute id, counted down from the top of its datastream's
+range (times no observation has) and recorded in ``moved.json`` too, so a datastream's range
+still holds all its ids. Batches of datastreams without moves only check that they have none.
+
+A result that is a finite number is kept in the float ``result`` column, which every numeric
+reader (aggregation, charts) uses, skipping nulls; any other JSON result (text, boolean,
+object, array) is kept as JSON text in ``result_json``, with ``result`` null. The optional
+Observation properties are text too: ``result_quality`` and ``parameters`` as JSON,
+``valid_time`` as an ISO 8601 interval. Batches may leave those four columns out (bulk
+imports carry numbers only); they are stored as nulls. Files written before the columns
+existed lack them: scans read such files apart, adding the columns as nulls, and merges
+read every file by the schema, so compactions write them in the current one.
 """
 
 from __future__ import annotations
@@ -42,6 +60,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cached_property, lru_cache
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +70,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from bylab.errors import Conflict
 from bylab.storage.tables import TableStore, sql_string
 
 ID_TIME_BITS = 42  # epoch milliseconds fit 42 bits until the year 2109
@@ -57,31 +78,96 @@ OBSERVATION_SCHEMA = pa.schema([
     pa.field("id", pa.int64(), nullable=False),
     pa.field("datastream_id", pa.int32(), nullable=False),
     pa.field("phenomenon_time", pa.timestamp("ms", tz="UTC"), nullable=False),
-    pa.field("result", pa.float64(), nullable=False),
+    pa.field("result", pa.float64()),  # null when the result is not a number
     pa.field("result_time", pa.timestamp("ms", tz="UTC")),
     pa.field("feature_id", pa.int32()),
+    pa.field("result_json", pa.string()),  # any other result, as JSON text
+    pa.field("result_quality", pa.string()),  # JSON text
+    pa.field("valid_time", pa.string()),  # ISO 8601 interval start/end, both in UTC
+    pa.field("parameters", pa.string()),  # a JSON object's text
 ])
-INPUT_COLUMNS = ("datastream_id", "phenomenon_time", "result", "result_time", "feature_id")
+INPUT_COLUMNS = tuple(OBSERVATION_SCHEMA.names[1:])
+LATER_COLUMNS = ("result_json", "result_quality", "valid_time", "parameters")  # all text
 ROW_GROUP_SIZE = 128 * 1024
 WRITE_THREADS = 8  # at most; never more than the machine's cores
 # Parquet encodings: ids and times grow steadily (delta encoding halves them and skips a
 # dictionary that would only overflow); datastreams, features and results repeat.
 PARQUET_OPTIONS: dict[str, Any] = {
     "row_group_size": ROW_GROUP_SIZE, "compression": "zstd",
-    "use_dictionary": ["datastream_id", "feature_id", "result"],
+    "use_dictionary": ["datastream_id", "feature_id", "result", "result_json"],
     "column_encoding": {"id": "DELTA_BINARY_PACKED", "phenomenon_time": "DELTA_BINARY_PACKED"},
     "sorting_columns": [pq.SortingColumn(0)],  # by id: by datastream, then time
 }
 APPEND_COMPRESSION_LEVEL = 1  # fresh day files favour speed; compactions use zstd's default
 MANIFEST = "manifest.json"
 TOMBSTONES = "tombstones.json"
+MOVED = "moved.json"
+# 2100-01-01 UTC: no observation is that late (future times are refused), so a datastream's
+# ids from here to the top of its range are free for substitutes, counted down from the top.
+SUBSTITUTES_FROM_MS = 4_102_444_800_000
 Ranges = list[tuple[int, int]]  # sorted, disjoint id ranges, both ends included
+Place = tuple[int, int]  # (datastream id, epoch milliseconds of the phenomenonTime)
 
 
 @dataclass(frozen=True)
 class MonthManifest:
     file: str  # relative to the store root
     replaces: tuple[str, ...]  # day files (relative) merged into ``file``
+
+
+@dataclass(frozen=True)
+class Moves:
+    """The observations stored at another place than their id names: moved to a new
+    phenomenonTime, or given a substitute id because a moved observation holds theirs."""
+
+    places: dict[int, Place]  # id -> where its observation is
+
+    @cached_property
+    def by_place(self) -> dict[int, int]:
+        """The natural id of each place (``datastream << 42 | epoch ms``) -> the id there."""
+        return {datastream << ID_TIME_BITS | time_ms: identifier
+                for identifier, (datastream, time_ms) in self.places.items()}
+
+    def day(self, identifier: int) -> date:
+        """The day an observation is stored under."""
+        place = self.places.get(identifier)
+        return _day(place[1] if place else _time_ms(identifier))
+
+    def range_days(self, low: int, high: int) -> tuple[date, date] | None:
+        """The first and last day a range's ids are stored under; None when it spans
+        datastreams. A longer range is a Datastream's or a run of natural ids: a moved id's
+        tombstone lasts only while ``delete`` purges its row."""
+        if low == high:
+            return self.day(low), self.day(low)
+        if low >> ID_TIME_BITS != high >> ID_TIME_BITS:
+            return None
+        return _day(_time_ms(low)), _day(_time_ms(high))
+
+    def substitutes(self, datastream_id: int, count: int) -> list[int]:
+        """``count`` ids for the datastream's observations whose natural ids moved ones hold:
+        below the substitutes given before, counted down from the top of its range."""
+        low, high = datastream_range(datastream_id)
+        given = [identifier for identifier in self.places
+                 if low + SUBSTITUTES_FROM_MS <= identifier <= high]
+        start = min(given, default=high + 1)
+        return list(range(start - count, start))
+
+    def without(self, ids: Iterable[int]) -> Moves:
+        gone = set(ids)
+        return Moves({identifier: place for identifier, place in self.places.items()
+                      if identifier not in gone})
+
+    def after(self, rows: pa.Table) -> Moves:
+        """The moves once ``rows`` (with their ids) are stored where their times say."""
+        places = dict(self.places)
+        for identifier, datastream, moment in zip(
+                rows["id"].to_pylist(), rows["datastream_id"].to_pylist(),
+                pc.cast(rows["phenomenon_time"], pa.int64()).to_pylist(), strict=True):
+            if datastream << ID_TIME_BITS | moment == identifier:
+                places.pop(identifier, None)  # back at the time its id names
+            else:
+                places[identifier] = (datastream, moment)
+        return Moves(places)
 
 
 def _column(values: Any, type_: pa.DataType) -> pa.Array | pa.ChunkedArray:
@@ -106,10 +192,13 @@ def observation_table(datastream_ids: Any, times: Any, results: Any,
 
 
 def with_ids(batch: pa.Table) -> pa.Table:
-    """The batch with its deterministic observation ids in front."""
+    """The batch with its deterministic observation ids in front; the columns it leaves out
+    are nulls."""
     times = pc.cast(batch["phenomenon_time"].cast(pa.timestamp("ms", tz="UTC")), pa.int64())
     ids = pc.add(pc.shift_left(pc.cast(batch["datastream_id"], pa.int64()), ID_TIME_BITS), times)
-    columns = [batch[name] for name in INPUT_COLUMNS]
+    columns = [batch[name] if name in batch.column_names
+               else pa.nulls(batch.num_rows, OBSERVATION_SCHEMA.field(name).type)
+               for name in INPUT_COLUMNS]
     return pa.Table.from_arrays([ids, *columns], schema=OBSERVATION_SCHEMA)
 
 
@@ -145,19 +234,45 @@ def _time_ms(identifier: int) -> int:
     return identifier & ((1 << ID_TIME_BITS) - 1)
 
 
-def _range_days(low: int, high: int) -> tuple[date, date] | None:
-    """The first and last day a range's ids can fall on; None when it spans datastreams."""
-    if low >> ID_TIME_BITS != high >> ID_TIME_BITS:
-        return None
-    return (datetime.fromtimestamp(_time_ms(low) / 1000, UTC).date(),
-            datetime.fromtimestamp(_time_ms(high) / 1000, UTC).date())
+def _day(time_ms: int) -> date:
+    return datetime.fromtimestamp(time_ms / 1000, UTC).date()
 
 
-def _overlaps(low: int, high: int, first: date | None, last: date | None) -> bool:
-    days = _range_days(low, high)
+def _overlaps(low: int, high: int, first: date | None, last: date | None, moves: Moves
+              ) -> bool:
+    days = moves.range_days(low, high)
     if days is None:
         return True
     return not ((first and days[1] < first) or (last and days[0] > last))
+
+
+def _read_sql(files: list[str]) -> str:
+    """A FROM-clause expression reading stored files with every column of the schema. Files
+    written before the result_json .. parameters columns read them as nulls; they are read
+    apart from the others, which costs less than DuckDB's union_by_name (that reads every
+    file's schema before planning)."""
+    lacking = {path for path in files if _lacks_later_columns(path)}
+    older = [path for path in files if path in lacking]
+    newer = [path for path in files if path not in lacking]
+    if not older:
+        return _read_parquet(newer)
+    nulls = ", ".join(f"NULL::VARCHAR AS {name}" for name in LATER_COLUMNS)
+    reads = [f"SELECT *, {nulls} FROM {_read_parquet(older)}"]
+    if newer:
+        reads.append(f"SELECT * FROM {_read_parquet(newer)}")
+    return f"({' UNION ALL BY NAME '.join(reads)})"
+
+
+def _read_parquet(files: list[str]) -> str:
+    paths = ", ".join(sql_string(path) for path in files)
+    return f"read_parquet([{paths}], hive_partitioning = false)"
+
+
+@lru_cache(maxsize=1 << 16)
+def _lacks_later_columns(path: str) -> bool:
+    """Whether a stored file predates the result_json .. parameters columns. Remembered: a
+    stored file never changes (a rewrite is a new file under a new name)."""
+    return LATER_COLUMNS[0] not in pq.read_schema(path).names
 
 
 def _excluded_sql(ranges: Ranges) -> str:
@@ -225,13 +340,15 @@ class ObservationStore:
     def scan(self, first: date | None = None, last: date | None = None) -> str | None:
         """A FROM-clause expression over the observations of those days (deleted ones left
         out); None if there are none."""
-        tombstones = [(low, high) for low, high in self.tombstones()
-                      if _overlaps(low, high, first, last)]
+        tombstones = self.tombstones()
+        if tombstones:
+            moves = self.moves()
+            tombstones = [(low, high) for low, high in tombstones
+                          if _overlaps(low, high, first, last, moves)]
         files = self.files(first, last)
         if not files:
             return None
-        paths = ", ".join(sql_string(path) for path in files)
-        stored = f"read_parquet([{paths}], hive_partitioning = false)"
+        stored = _read_sql(files)
         if not tombstones:
             return stored
         return f"(SELECT * FROM {stored} WHERE {_excluded_sql(tombstones)}) AS observations"
@@ -250,14 +367,51 @@ class ObservationStore:
             temporary.write_text(json.dumps([list(item) for item in merged_ranges(ranges)]))
         _fsync_directory(self.root)
 
+    def moves(self) -> Moves:
+        """Where the observations stored away from the time their id names are."""
+        try:
+            written = json.loads((self.root / MOVED).read_text())
+        except FileNotFoundError:
+            return Moves({})
+        return Moves({int(identifier): (int(datastream), int(time_ms))
+                      for identifier, (datastream, time_ms) in written.items()})
+
+    def _write_moves(self, moves: Moves) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        with self._tables.atomic_path(self.root / MOVED) as temporary:
+            temporary.write_text(json.dumps({str(identifier): list(place) for identifier, place
+                                             in sorted(moves.places.items())}))
+        _fsync_directory(self.root)
+
+    def observation_day(self, identifier: int) -> date:
+        """The day the observation with this id is stored under."""
+        return self.moves().day(identifier)
+
+    def ids_at(self, natural_ids: pa.Array) -> pa.Array:
+        """The ids of the observations stored at the places these natural ids name
+        (``datastream << 42 | epoch ms``): each natural id, unless an observation moved
+        there or was given a substitute for it. Nulls stay nulls."""
+        by_place = self.moves().by_place
+        if not by_place:
+            return natural_ids
+        positions = pc.index_in(natural_ids, value_set=pa.array(list(by_place), pa.int64()))
+        held = pc.take(pa.array(list(by_place.values()), pa.int64()), positions)
+        return pc.coalesce(held, natural_ids)
+
     def delete(self, ids: Iterable[int]) -> None:
         """Delete observations by id: hidden from every read at once, purged from the files
-        when their month is compacted (or when one is stored again)."""
+        when their month is compacted (or when one is stored again). A moved observation is
+        purged at once and forgotten: a tombstone finds its day by the id."""
         ranges = [(int(identifier), int(identifier)) for identifier in ids]
         if not ranges:
             return
         with self._write_lock():
             self._write_tombstones([*self.tombstones(), *ranges])
+            moves = self.moves()
+            moved = [low for low, _ in ranges if low in moves.places]
+            if moved:
+                self._purge_ids(numpy.array(moved, numpy.int64), moves)
+                self._write_moves(moves.without(moved))
 
     def delete_datastreams(self, datastream_ids: Iterable[int]) -> None:
         """Delete every observation of these datastreams, from the files too: a datastream id
@@ -269,6 +423,11 @@ class ObservationStore:
             self._write_tombstones([*self.tombstones(), *ranges])  # hidden from now on
             self._purge(self._files_holding(ranges))
             self._write_tombstones(_without(self.tombstones(), ranges))
+            moves = self.moves()
+            moved = numpy.fromiter(moves.places, numpy.int64, len(moves.places))
+            gone = moved[covered(moved, ranges)]
+            if len(gone):
+                self._write_moves(moves.without(gone.tolist()))
 
     def append(self, batch: pa.Table) -> pa.Table:
         """Store the observations of ``batch`` not stored before (the first of duplicates
@@ -277,35 +436,59 @@ class ObservationStore:
         if rows.num_rows == 0:
             return rows
         with self._write_lock():
+            moves = self.moves()
+            rows, substitutes = _placed(rows, moves)
             new_rows = self._new_rows(rows)
-            self._revive(new_rows)
+            if substitutes:  # recorded before the rows: an unrecorded one could not be found
+                self._write_moves(Moves(moves.places | substitutes))
+            self._revive(new_rows, moves)
             self._write_days(new_rows)
         return new_rows
 
-    def replace(self, batch: pa.Table) -> None:
-        """Store changed observations in place of the stored ones with the same ids."""
-        rows = _sorted_for_writing(with_ids(batch))
+    def replace(self, ids: list[int], batch: pa.Table) -> None:
+        """Store changed observations in place of the stored ones with ``ids`` (one a row of
+        ``batch``); one whose phenomenonTime changed moves to the day of its new time and
+        keeps its id. Another observation of the datastream at that time is a Conflict."""
+        rows = with_ids(batch)
         if rows.num_rows == 0:
             return
-        ids = [(int(item), int(item)) for item in rows["id"].to_pylist()]
         with self._write_lock():
-            self._write_tombstones([*self.tombstones(), *ids])
-            self._revive(rows)
-            self._write_days(rows)
+            moves = self.moves()
+            self._refuse_taken_places(rows, ids, moves)
+            rows = _with_id_column(rows, numpy.array(ids, numpy.int64))
+            self._write_tombstones([*self.tombstones(), *((int(i), int(i)) for i in ids)])
+            self._purge_ids(numpy.array(ids, numpy.int64), moves)
+            moved = moves.after(rows)
+            if moved != moves:
+                self._write_moves(moved)
+            self._write_days(_sorted_for_writing(rows))
 
-    def _revive(self, new_rows: pa.Table) -> None:
-        """Observations stored again after they were deleted: purge the old rows from the
-        files of their days, then lift their tombstones."""
-        tombstones = self.tombstones()
-        ids = new_rows["id"].to_numpy()
-        revived = ids[covered(ids, tombstones)]
-        if not len(revived):
+    def _refuse_taken_places(self, rows: pa.Table, ids: list[int], moves: Moves) -> None:
+        """Refuse to give an observation the time of another stored one of its datastream."""
+        placed, _ = _placed(rows, moves)
+        holders = placed["id"].to_numpy()
+        others = holders != numpy.array(ids, numpy.int64)
+        if not others.any():
             return
-        days = sorted({datetime.fromtimestamp(_time_ms(int(item)) / 1000, UTC).date()
-                       for item in revived})
-        files = [path for day in days for path in self.files(day, day)]
-        self._purge(sorted(set(files)))
-        self._write_tombstones(_without(tombstones, [(int(i), int(i)) for i in revived]))
+        stored = self._stored_ids(_sorted_for_writing(placed.filter(pa.array(others))))
+        if len(stored) and _is_in_sorted(holders[others], stored).any():
+            raise Conflict("another Observation of the Datastream has that phenomenonTime",
+                           field="phenomenonTime")
+
+    def _revive(self, new_rows: pa.Table, moves: Moves) -> None:
+        """Observations stored again after they were deleted: their old rows are purged."""
+        ids = new_rows["id"].to_numpy()
+        self._purge_ids(ids[covered(ids, self.tombstones())], moves)
+
+    def _purge_ids(self, ids: numpy.ndarray, moves: Moves) -> None:
+        """Purge the rows of tombstoned ``ids`` from the files of the days they are stored
+        under, then lift their tombstones."""
+        if not len(ids):
+            return
+        days = sorted({moves.day(int(identifier)) for identifier in ids})
+        files = {path for day in days for path in self.files(day, day)}
+        self._purge(sorted(files))
+        self._write_tombstones(_without(self.tombstones(), [(int(i), int(i)) for i in ids]))
 
     def _new_rows(self, rows: pa.Table) -> pa.Table:
         """The rows not stored yet, sorted for writing, the first of repeated ids kept (the
@@ -438,8 +621,9 @@ class ObservationStore:
     def _tombstoned_months(self) -> set[str]:
         """The months the tombstones of single observations fall in."""
         months = set()
+        moves = self.moves()
         for low, high in self.tombstones():
-            days = _range_days(low, high)
+            days = moves.range_days(low, high)
             if days is not None:
                 months.update({days[0].isoformat()[:7], days[1].isoformat()[:7]})
         return months
@@ -448,8 +632,9 @@ class ObservationStore:
         """Forget the tombstones of months whose every file was just rewritten without the
         rows they cover: no file holds those rows any more."""
         tombstones = self.tombstones()
+        moves = self.moves()
         kept = [(low, high) for low, high in tombstones
-                if not _within(low, high, rewritten_months)]
+                if not _within(low, high, rewritten_months, moves)]
         if kept != tombstones:
             self._write_tombstones(kept)
 
@@ -485,8 +670,7 @@ class ObservationStore:
             merged = merged.filter(pa.array(~covered(merged["id"].to_numpy(), tombstones)))
         if merged.num_rows == 0 and not keep_empty:
             return False
-        merged = merged.sort_by(
-            [("datastream_id", "ascending"), ("phenomenon_time", "ascending")])
+        merged = merged.sort_by("id")  # as PARQUET_OPTIONS declares (moved rows are by id)
         with self._tables.atomic_path(target) as temporary:
             _write_parquet(merged, temporary)
         return True
@@ -511,9 +695,48 @@ def _without(ranges: Ranges, removed: Ranges) -> Ranges:
     return remaining
 
 
-def _within(low: int, high: int, months: set[str]) -> bool:
-    """Whether a range's ids all fall in one of ``months``."""
-    days = _range_days(low, high)
+def _placed(rows: pa.Table, moves: Moves) -> tuple[pa.Table, dict[int, Place]]:
+    """``rows`` (natural ids) with the id of the observation at each one's place: a moved
+    observation's where one moved to, a new substitute where a moved one holds the natural
+    id. Returns the substitutes given too. Rows of datastreams without moves cost one check."""
+    if not moves.places:
+        return rows, {}
+    moved_datastreams = pa.array(sorted({place[0] for place in moves.places.values()}),
+                                 pa.int32())
+    if not pc.any(pc.is_in(rows["datastream_id"], value_set=moved_datastreams)).as_py():
+        return rows, {}
+    natural = rows["id"].to_numpy()
+    ids = natural.copy()
+    by_place = moves.by_place
+    located = numpy.isin(natural, numpy.fromiter(by_place, numpy.int64, len(by_place)))
+    ids[located] = [by_place[identifier] for identifier in natural[located].tolist()]
+    held = ~located & numpy.isin(natural, numpy.fromiter(moves.places, numpy.int64,
+                                                         len(moves.places)))
+    substitute_of = _substitutes(numpy.unique(natural[held]), moves)
+    ids[held] = [substitute_of[identifier] for identifier in natural[held].tolist()]
+    places = {substitute: (natural_id >> ID_TIME_BITS, _time_ms(natural_id))
+              for natural_id, substitute in substitute_of.items()}
+    return _with_id_column(rows, ids), places
+
+
+def _substitutes(natural_ids: numpy.ndarray, moves: Moves) -> dict[int, int]:
+    """A new substitute id for each of these sorted natural ids."""
+    substitute_of = {}
+    for datastream, group in groupby(natural_ids.tolist(), key=lambda i: i >> ID_TIME_BITS):
+        wanted = list(group)
+        substitute_of.update(zip(wanted, moves.substitutes(datastream, len(wanted)),
+                                 strict=True))
+    return substitute_of
+
+
+def _with_id_column(rows: pa.Table, ids: numpy.ndarray) -> pa.Table:
+    return rows.set_column(rows.schema.get_field_index("id"), OBSERVATION_SCHEMA.field("id"),
+                           pa.array(ids, pa.int64()))
+
+
+def _within(low: int, high: int, months: set[str], moves: Moves) -> bool:
+    """Whether a range's ids are all stored under one of ``months``."""
+    days = moves.range_days(low, high)
     if days is None:
         return False
     month = days[0].isoformat()[:7]
