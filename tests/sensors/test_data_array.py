@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from bylab.cli import app
 from bylab.errors import InvalidInput
+from bylab.sensors.dataarray import DUCKDB_BODY_BYTES
 from tests.web.conftest import csrf_of, log_in
 
 STA = "/sta/v1.1"
@@ -41,11 +42,13 @@ def test_observations_as_data_array_grouped_by_datastream(
     assert [block["Datastream@iot.navigationLink"] for block in answer["value"]] == [
         f"{ROOT}/Datastreams({pm25})", f"{ROOT}/Datastreams({temperature})"]
     block = answer["value"][0]
-    assert block["components"] == ["id", "phenomenonTime", "resultTime", "result"]
+    assert block["components"] == ["id", "phenomenonTime", "resultTime", "result",
+                                   "resultQuality", "validTime", "parameters"]
     assert block["dataArray@iot.count"] == 2
     first_id = block["dataArray"][0][0]
-    assert block["dataArray"] == [[first_id, "2021-03-01T00:00:00.000Z", None, 0.0],
-                                  [first_id + 3_600_000, "2021-03-01T01:00:00.000Z", None, 1.0]]
+    assert block["dataArray"] == [
+        [first_id, "2021-03-01T00:00:00.000Z", None, 0, None, None, None],
+        [first_id + 3_600_000, "2021-03-01T01:00:00.000Z", None, 1, None, None, None]]
     # The id is that of the observation in the ordinary format.
     single = client.get(f"{STA}/Observations({first_id})").json()
     assert single["result"] == 0.0
@@ -83,7 +86,7 @@ def test_create_observations_answers_a_link_or_error_per_row(
     document = _document(hidden, [
         ["2022-05-01T10:00:00+02:00", 7.5, "2022-05-01T10:05:00Z"],
         ["yesterday", 1.0, None],
-        ["2022-05-01T09:00:00Z", "high", None],
+        ["2022-05-01T09:00:00Z", None, None],  # a result is mandatory
         ["2022-05-01T09:00:00Z", 3],  # short row
         ["2999-01-01T00:00:00Z", 1.0, None],
         ["2022-05-01T11:00:00Z", 8, None],
@@ -119,8 +122,8 @@ def test_create_observations_needs_an_editor_and_a_sound_document(
                        ([{"components": ["phenomenonTime", "result"], "dataArray": row}],
                         "Datastream"),
                        (_document(hidden, row, ["phenomenonTime"]), "components"),
-                       (_document(hidden, row, ["phenomenonTime", "result", "parameters"]),
-                        "parameters")):
+                       (_document(hidden, row, ["phenomenonTime", "result", "Thing/id"]),
+                        "Thing/id")):
         refused = client.post(url, json=bad, headers=mia)
         assert refused.status_code == 400 and field in refused.text, refused.text
     mixed = [*_document(hidden, row), *_document(valand, row)]
@@ -275,3 +278,22 @@ def test_json_with_nan_is_refused_per_row(client: httpx.Client, stations: dict[s
         **_bearer(accounts_setup["mia"]), "Content-Type": "application/json"})
     assert answer.status_code == 201, answer.text
     assert answer.json()[0] == "error" and answer.json()[1].startswith(ROOT)
+
+
+def test_a_large_document_is_answered_row_by_row(
+        client: httpx.Client, stations: dict[str, int], accounts_setup: dict[str, str]) -> None:
+    """A body large enough for DuckDB's reader (dataarray_json.py) is answered as any."""
+    hidden = stations["Hidden/pm25"]
+    rows: list[list[object]] = [[f"2023-01-{1 + minute // 1440:02d}T{minute // 60 % 24:02d}:"
+                                 f"{minute % 60:02d}:00Z", minute / 4] for minute in range(9000)]
+    rows[10][0], rows[20][1] = "noon", None
+    body = json.dumps(_document(hidden, rows)).encode()
+    assert len(body) > DUCKDB_BODY_BYTES
+    created = client.post(f"{STA}/CreateObservations", content=body, headers={
+        **_bearer(accounts_setup["mia"]), "Content-Type": "application/json"})
+    assert created.status_code == 201, created.text
+    links = created.json()
+    assert len(links) == 9000 and [n for n, link in enumerate(links) if link == "error"] == [
+        10, 20]
+    stored = client.get(links[1], headers=_bearer(accounts_setup["mia"])).json()
+    assert (stored["phenomenonTime"], stored["result"]) == ("2023-01-01T00:01:00.000Z", 0.25)

@@ -5,20 +5,27 @@ Reading: ``$resultFormat=dataArray`` on Observations answers one block per Datas
 Writing: a ``CreateObservations`` document is a list of such blocks naming their Datastream
 (``{"Datastream": {"@iot.id": 1}, "components": [...], "dataArray": [[...], ...]}``); every row
 is answered by the link of its Observation or ``"error"``, in order. A row is refused on its
-own (bad time, result not a finite number, time in the future); a malformed document, an
-unknown component or a Datastream the actor may not write refuses the whole document.
+own (bad time, result null or a number that is not finite, time in the future, a bad
+resultQuality, validTime or parameters); a malformed document, an unknown component or a
+Datastream the actor may not write refuses the whole document. A result of another JSON type
+(text, boolean, object, array) is kept as a single Observation keeps it.
+
+The JSON document is read column-wise by DuckDB when it has the common shape
+(``dataarray_json.py``); any other goes through Python objects here, with the same checks.
 
 A bylab extension for bulk loads: the same rows as one table body, chosen by Content-Type
 (``application/vnd.apache.arrow.stream``, ``application/vnd.apache.parquet`` or ``text/csv``),
 with a ``Datastream/id`` column (the Datastream's @iot.id) and one column per component
-(``phenomenonTime``, ``result``, optionally ``resultTime`` and ``FeatureOfInterest/id``). It
-is checked column by column with the same rules and answered the same way, without one
-Python object per row — JSON parsing alone costs more than storing the rows."""
+(``phenomenonTime``, ``result``, optionally ``resultTime`` and ``FeatureOfInterest/id``;
+numeric results only). It is checked column by column with the same rules and answered the
+same way."""
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Sequence
+from copy import copy
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,16 +41,24 @@ from sqlalchemy import select
 from bylab.core import Context
 from bylab.errors import InvalidInput, NotFound
 from bylab.sensors import actions
+from bylab.sensors.dataarray_json import JsonBlocks, component_columns, read_json_blocks
 from bylab.sensors.models import Datastream, FeatureOfInterest, Thing
+from bylab.sensors.sta_entities import observation_values
 from bylab.sensors.store import ID_TIME_BITS
 from bylab.web.i18n import N_
 
 TIME = pa.timestamp("ms", tz="UTC")
-READ_COMPONENTS = ("id", "phenomenonTime", "resultTime", "result", "FeatureOfInterest/id")
-DEFAULT_READ_COMPONENTS = ["id", "phenomenonTime", "resultTime", "result"]
+# The Observation properties that are optional, each with its store column.
+OPTIONAL_COMPONENTS = {"resultQuality": "result_quality", "validTime": "valid_time",
+                       "parameters": "parameters"}
+READ_COMPONENTS = ("id", "phenomenonTime", "resultTime", "result", "FeatureOfInterest/id",
+                   *OPTIONAL_COMPONENTS)
+DEFAULT_READ_COMPONENTS = ["id", "phenomenonTime", "resultTime", "result",
+                           *OPTIONAL_COMPONENTS]
 STORE_TYPES = {"datastream_id": pa.int32(), "phenomenon_time": TIME, "result": pa.float64(),
                "result_time": TIME, "feature_id": pa.int32()}
-WRITE_COMPONENTS = {"phenomenonTime", "resultTime", "result", "FeatureOfInterest/id"}
+TABLE_COMPONENTS = {"phenomenonTime", "resultTime", "result", "FeatureOfInterest/id"}
+WRITE_COMPONENTS = TABLE_COMPONENTS | set(OPTIONAL_COMPONENTS)
 # Why a row is refused, filled with the row's value (a row of the wrong length: MISSHAPEN).
 REFUSALS = {
     "time": N_("'{value}' is not an ISO 8601 time"),
@@ -54,6 +69,9 @@ REFUSALS = {
 MISSHAPEN = "misshapen"
 ERROR = "error"
 JSON = "application/json"
+# From this size on DuckDB reads a JSON body; below, orjson is done before DuckDB has started
+# (a connection and a file: some 10 ms).
+DUCKDB_BODY_BYTES = 256 * 1024
 DATASTREAM_COLUMN = "Datastream/id"  # a table body's column naming each row's Datastream
 
 
@@ -114,6 +132,9 @@ class Created:
 
 # A component's values: a JSON document's, or a column of a table body.
 Values = Sequence[Any] | pa.Array | pa.ChunkedArray
+# A check of the rows: (field, which rows fail it, why: MISSHAPEN, a key of REFUSALS, or
+# each failing row's own refusal by its position).
+Check = tuple[str, pa.Array, str | dict[int, InvalidInput]]
 
 
 @dataclass(frozen=True)
@@ -149,6 +170,13 @@ def read_body(body: bytes, content_type: str | None, file: str | None = None) ->
 
 
 def _json_document(body: bytes, file: str | None) -> Any:
+    """The blocks as DuckDB reads them, or (a small body, or one it does not read) as Python
+    objects."""
+    blocks = read_json_blocks(body) if len(body) >= DUCKDB_BODY_BYTES else None
+    return blocks or _parsed(body, file)
+
+
+def _parsed(body: bytes, file: str | None) -> Any:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
@@ -177,39 +205,44 @@ def _blocks(document: Any, file: str | None) -> list[Block]:
     if not isinstance(document, list):
         raise InvalidInput("a CreateObservations document is a JSON list of dataArray blocks",
                            file=file)
-    blocks = []
-    for number, block in enumerate(document, start=1):
-        if not isinstance(block, dict):
-            raise InvalidInput("block {block} is not an object", file=file, block=number)
-        reference = block.get("Datastream")
-        identifier = reference.get("@iot.id") if isinstance(reference, dict) else None
-        if isinstance(identifier, str) and identifier.isdigit():
-            identifier = int(identifier)
-        if not isinstance(identifier, int) or isinstance(identifier, bool):
-            raise InvalidInput("block {block} names no Datastream {{\"@iot.id\": …}}",
-                               file=file, field="Datastream", block=number)
-        components = block.get("components")
-        _check_components(components, number, file)
-        rows = block.get("dataArray")
-        if not isinstance(rows, list):
-            raise InvalidInput("block {block} has no dataArray list", file=file,
-                               field="dataArray", block=number)
-        blocks.append(Block(identifier, components, rows))
-    return blocks
+    return [_block(number, block, file) for number, block in enumerate(document, start=1)]
+
+
+def _block(number: int, block: Any, file: str | None) -> Block:
+    """Block ``number`` of a document, its Datastream and components checked."""
+    if not isinstance(block, dict):
+        raise InvalidInput("block {block} is not an object", file=file, block=number)
+    reference = block.get("Datastream")
+    identifier = reference.get("@iot.id") if isinstance(reference, dict) else None
+    if isinstance(identifier, str) and identifier.isdigit():
+        identifier = int(identifier)
+    if not isinstance(identifier, int) or isinstance(identifier, bool):
+        raise InvalidInput("block {block} names no Datastream {{\"@iot.id\": …}}",
+                           file=file, field="Datastream", block=number)
+    components = block.get("components")
+    _check_components(components, number, file)
+    rows = block.get("dataArray")
+    if not isinstance(rows, list):
+        raise InvalidInput("block {block} has no dataArray list", file=file,
+                           field="dataArray", block=number)
+    return Block(identifier, components, rows)
 
 
 def _check_components(components: Any, block: int | None, file: str | None) -> None:
     """The components of dataArray block number ``block``, or (None) of a table body."""
-    if not isinstance(components, list) or not {"phenomenonTime", "result"} <= set(
-            components) or len(set(components)) != len(components):
+    if not isinstance(components, list) or not all(
+            isinstance(name, str) for name in components) or not {
+            "phenomenonTime", "result"} <= set(components) or len(set(components)) != len(
+            components):
         if block is None:
             raise InvalidInput("the table: components must list phenomenonTime and result "
                                "once each", file=file, field="components")
         raise InvalidInput("block {block}: components must list phenomenonTime and result "
                            "once each", file=file, field="components", block=block)
-    unknown = [name for name in components if name not in WRITE_COMPONENTS]
+    known = TABLE_COMPONENTS if block is None else WRITE_COMPONENTS
+    unknown = [name for name in components if name not in known]
     if unknown:
-        accepted = ", ".join(sorted(WRITE_COMPONENTS))
+        accepted = ", ".join(sorted(known))
         if block is None:
             raise InvalidInput("the table: component '{component}' is not stored by bylab "
                                "(accepted: {accepted})", file=file, field="components",
@@ -271,14 +304,56 @@ def _results(values: Values) -> pa.Array:
         return _column_results(values)
     try:
         inferred = pa.array(values)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
         inferred = None
     if inferred is not None and (pa.types.is_integer(inferred.type)
                                  or pa.types.is_floating(inferred.type)):
-        return inferred.cast(pa.float64())
-    numbers = [value if isinstance(value, int | float) and not isinstance(value, bool)
-               else None for value in values]
-    return pa.array(numbers, pa.float64())
+        return pc.cast(inferred, pa.float64(), safe=False)  # rounded as float() rounds
+    return pa.array([_float(value) for value in values], pa.float64())
+
+
+def _float(value: Any) -> float | None:
+    """A JSON number as a float (one beyond float's range as infinite); None for a value of
+    another type."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
+
+
+def _result_texts(values: Values, numbers: pa.Array
+                  ) -> tuple[pa.Array, dict[int, InvalidInput]]:
+    """The results that are neither numbers nor null (text, boolean, object, array) as JSON
+    text, null elsewhere; and why a row's is refused. A table body's results are numbers."""
+    if _is_arrow(values) or numbers.null_count == 0:
+        return pa.nulls(len(numbers), pa.string()), {}
+    others = [None if number is not None else value
+              for value, number in zip(values, numbers.to_pylist(), strict=True)]
+    return _json_texts(others, "result", "result_json")
+
+
+def _json_texts(values: Sequence[Any], name: str, column: str
+                ) -> tuple[pa.Array, dict[int, InvalidInput]]:
+    """A component's values as a single Observation keeps them (``observation_values``): its
+    store column's texts, and the refusal of each row whose value is refused, by position."""
+    texts: list[str | None] = []
+    problems = {}
+    for position, value in enumerate(values):
+        try:
+            texts.append(None if value is None else getattr(
+                observation_values({name: value}), column))
+        except InvalidInput as problem:
+            texts.append(None)
+            problems[position] = problem
+    return pa.array(texts, pa.string()), problems
+
+
+def _mask(positions: dict[int, Any], count: int) -> pa.Array:
+    mask = numpy.zeros(count, bool)
+    mask[list(positions)] = True
+    return pa.array(mask)
 
 
 def _column_results(values: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -349,34 +424,36 @@ def _feature_column(values: Values | None, features: set[int], count: int
     if values is None:
         return pa.nulls(count, pa.int32()), None
     if not _is_arrow(values):
-        known = pa.array([value if isinstance(value, int) and value in features else None
-                          for value in values], pa.int32())
+        known = pa.array([value if isinstance(value, int) and not isinstance(value, bool)
+                          and value in features else None for value in values], pa.int32())
         return known, pa.array([value is not None for value in values], pa.bool_())
     given = pc.is_valid(values)
     if not pa.types.is_integer(values.type):
         return pa.nulls(count, pa.int32()), given
-    ids = pc.cast(values, pa.int32())
-    exists = pc.is_in(ids, value_set=pa.array(sorted(features), pa.int32()))
-    return pc.if_else(exists, ids, pa.scalar(None, pa.int32())), given
+    ids = pc.cast(values, pa.int64())
+    exists = pc.is_in(ids, value_set=pa.array(sorted(features), pa.int64()))
+    return pc.cast(pc.if_else(exists, ids, pa.scalar(None, pa.int64())), pa.int32()), given
 
 
 def _rows_table(rows: Rows, default_features: dict[int, int], features: set[int],
-                latest_ms: int) -> tuple[pa.Table, list[tuple[str, pa.Array, str]]]:
-    """The rows as store columns, and the checks they must pass: (field, failed mask,
-    reason: MISSHAPEN or a key of REFUSALS)."""
+                latest_ms: int) -> tuple[pa.Table, list[Check]]:
+    """The rows as store columns, and the checks they must pass."""
     columns, count = rows.columns, len(rows.datastream_ids)
     times = _times(columns["phenomenonTime"])
     results = _results(columns["result"])
+    result_texts, result_problems = _result_texts(columns["result"], results)
     result_time_texts = columns.get("resultTime")
     result_times = _times(result_time_texts) if result_time_texts is not None \
         else pa.nulls(count, pa.int64())
     feature_ids, features_given = _feature_column(columns.get("FeatureOfInterest/id"),
                                                   features, count)
-    checks = [
+    checks: list[Check] = [
         ("dataArray", rows.misshapen, MISSHAPEN),
         ("phenomenonTime", pc.is_null(times), "time"),
         ("phenomenonTime", pc.fill_null(pc.greater(times, latest_ms), False), "future"),
-        ("result", pc.invert(pc.fill_null(pc.is_finite(results), False)), "number"),
+        ("result", _mask(result_problems, count), result_problems),
+        ("result", pc.invert(pc.or_(pc.fill_null(pc.is_finite(results), False),
+                                    pc.is_valid(result_texts))), "number"),
     ]
     if result_time_texts is not None:
         given = pc.is_valid(result_time_texts) if _is_arrow(result_time_texts) else pa.array(
@@ -385,6 +462,11 @@ def _rows_table(rows: Rows, default_features: dict[int, int], features: set[int]
     if features_given is not None:
         checks.append(("FeatureOfInterest/id", pc.and_(features_given, pc.is_null(feature_ids)),
                        "feature"))
+    optional = {"result_json": result_texts} if result_texts.null_count < count else {}
+    for name, column in OPTIONAL_COMPONENTS.items():
+        if name in columns:  # the store fills the columns a batch leaves out with nulls
+            optional[column], problems = _json_texts(columns[name], name, column)
+            checks.append((name, _mask(problems, count), problems))
     table = pa.table({
         "datastream_id": rows.datastream_ids,
         "phenomenon_time": times.cast(TIME),
@@ -392,6 +474,7 @@ def _rows_table(rows: Rows, default_features: dict[int, int], features: set[int]
         "result_time": result_times.cast(TIME),
         "feature_id": pc.coalesce(feature_ids, _defaults(rows.datastream_ids,
                                                          default_features)),
+        **optional,
     })
     return table, checks
 
@@ -403,10 +486,36 @@ def _defaults(datastream_ids: pa.Array, default_features: dict[int, int]) -> pa.
     return pc.take(pa.array([default_features[key] for key in known], pa.int32()), positions)
 
 
+def _parts(document: Any, file: str | None) -> list[Rows]:
+    """The rows to check: a table body's, all of DuckDB's reading, or each block's."""
+    if isinstance(document, pa.Table):
+        return [_table_rows(document, file)]
+    if isinstance(document, JsonBlocks):
+        rows = _json_rows(document, file)
+        if rows is not None:
+            return [rows]
+        document = _parsed(document.body, file)
+    return [_block_rows(block) for block in _blocks(document, file)]
+
+
+def _json_rows(document: JsonBlocks, file: str | None) -> Rows | None:
+    """DuckDB's reading as columns, once each block's Datastream and components are checked;
+    None when a row is not of the common shape (``dataarray_json.py``)."""
+    blocks = [_block(number, {**header, "dataArray": []}, file)  # the rows are read already
+              for number, header in enumerate(document.headers, start=1)]
+    columns = component_columns(document, [block.components for block in blocks])
+    if columns is None:
+        return None
+    identifiers = pa.array([block.datastream_id for block in blocks], pa.int32())
+    return Rows(pc.take(identifiers, document.block_of_row), columns,
+                pa.array(numpy.zeros(len(document.block_of_row), bool)),
+                lambda field, position: columns[field][position].as_py()
+                if field in columns else None)
+
+
 def _checked(ctx: Context, document: Any, file: str | None) -> tuple[Created, pa.Table]:
     """Each row's outcome, and the good rows as a batch to store."""
-    parts = [_table_rows(document, file)] if isinstance(document, pa.Table) else [
-        _block_rows(block) for block in _blocks(document, file)]
+    parts = _parts(document, file)
     wanted = {int(identifier) for part in parts
               for identifier in pc.unique(part.datastream_ids).to_pylist()}
     default_features = _check_writable(ctx, wanted)
@@ -432,18 +541,22 @@ def _checked(ctx: Context, document: Any, file: str | None) -> tuple[Created, pa
         created.ids = pa.chunked_array([chunk for ids in ids_by_part for chunk in (
             ids.chunks if isinstance(ids, pa.ChunkedArray) else [ids])],
             pa.int64()).combine_chunks()
-    batch = pa.concat_tables(tables) if tables else pa.table(
+    batch = pa.concat_tables(tables, promote_options="default") if tables else pa.table(
         {name: pa.array([], type_) for name, type_ in STORE_TYPES.items()})
     return created, batch
 
 
-def _refusal(rows: Rows, checks: list[tuple[str, pa.Array, str]], position: int,
-             offset: int, file: str | None) -> InvalidInput:
+def _refusal(rows: Rows, checks: list[Check], position: int, offset: int, file: str | None
+             ) -> InvalidInput:
     """The first check a row fails, naming the row in the document and the field."""
     for field, failed, reason in checks:
         if not failed[position].as_py():
             continue
         row = offset + position + 1
+        if isinstance(reason, dict):  # the row's own refusal, placed in the document
+            refusal = copy(reason[position])
+            refusal.file, refusal.row, refusal.field = file, row, field
+            return refusal
         if reason == MISSHAPEN:
             return InvalidInput("a row must be a list of {width} values, one per component",
                                 file=file, row=row, field=field, width=len(rows.columns))
@@ -457,6 +570,7 @@ def observations_create(ctx: Context, document: Any, file: str | None = None) ->
     (an observation stored before keeps its id), each bad row its reason."""
     created, table = _checked(ctx, document, file)
     created.new = actions.observations_store_checked(ctx, table)
+    created.ids = actions.observation_store(ctx).ids_at(created.ids)
     return created
 
 
