@@ -6,15 +6,13 @@ from __future__ import annotations
 import logging
 import signal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-import orjson
 import typer
 from rich.console import Console
 
-from bylab.errors import InvalidInput
 from bylab.sensors import actions
-from bylab.sensors.dataarray import observations_create_strict
+from bylab.sensors.dataarray import observations_create_strict, read_body
 from bylab.sensors.models import SensorVisibility
 
 app = typer.Typer(no_args_is_help=True)
@@ -76,22 +74,13 @@ def import_observations(
     with console.status("importing…") as status:
         if file.suffix == ".json":
             status.update(f"reading {file.name}")
-            document = _json_document(file)
+            document = read_body(file.read_bytes(), "application/json", file.name)
             read, new = observations_create_strict(ctx, document, file.name,
                                                    lambda message: status.update(message))
         else:
             read, new = actions.observations_import(ctx, file,
                                                     lambda message: status.update(message))
     typer.echo(f"{read:,} rows read, {new:,} observations new, {read - new:,} stored before")
-
-
-def _json_document(file: Path) -> Any:
-    try:
-        return orjson.loads(file.read_bytes())  # some times faster than json on big files
-    except orjson.JSONDecodeError as error:
-        raise InvalidInput("not JSON: {problem} (line {line}, column {column})",
-                           file=file.name, problem=error.msg, line=error.lineno,
-                           column=error.colno) from None
 
 
 @app.command("ingest")
