@@ -8,10 +8,9 @@ from datetime import UTC, date, datetime
 
 from bylab.core import Bylab
 from bylab.sensors.actions import observation_store
+from bylab.sensors.observation_ids import ID_TIME_BITS, datastream_range
 from bylab.sensors.store import (
-    ID_TIME_BITS,
     ObservationStore,
-    datastream_range,
     merged_ranges,
     observation_table,
 )

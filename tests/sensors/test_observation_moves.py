@@ -13,13 +13,8 @@ import pytest
 from bylab.core import Bylab
 from bylab.errors import Conflict
 from bylab.sensors.actions import observation_store
-from bylab.sensors.store import (
-    ID_TIME_BITS,
-    SUBSTITUTES_FROM_MS,
-    ObservationStore,
-    datastream_range,
-    observation_table,
-)
+from bylab.sensors.observation_ids import ID_TIME_BITS, SUBSTITUTES_FROM_MS, datastream_range
+from bylab.sensors.store import ObservationStore, observation_table
 from tests.sensors.ets_sta import (
     STA,
     datastream_body,

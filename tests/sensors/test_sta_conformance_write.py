@@ -3,8 +3,8 @@ Data Array checks as our own tests, in-process, on both storage backends.
 
 Each test mirrors one test method of ``opengeospatial/ets-sta10`` (named in its docstring):
 ``createUpdateDelete.Capability2Tests``, ``createUpdateDelete.ResultTypesTests`` and
-``dataArrayExtension.DataArrayTests``, writing with an editor's API token. Parts bylab
-deliberately does otherwise are split off and marked ``xfail`` (strict) with the reason."""
+``dataArrayExtension.DataArrayTests``, writing with an editor's API token. Where one ETS
+method checks several things, the parts are split into tests of their own, each naming it."""
 
 from __future__ import annotations
 

@@ -21,7 +21,8 @@ from bylab.sensors.actions import (
 )
 from bylab.sensors.demo import sensors_demo_load
 from bylab.sensors.models import Datastream
-from bylab.sensors.store import ID_TIME_BITS, PARQUET_OPTIONS, observation_table
+from bylab.sensors.observation_ids import ID_TIME_BITS
+from bylab.sensors.store import PARQUET_OPTIONS, observation_table
 from tests.sensors.conftest import HOUR_MS, START_MS
 
 

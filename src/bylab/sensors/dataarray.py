@@ -44,7 +44,7 @@ from bylab.sensors import actions
 from bylab.sensors.dataarray_json import JsonBlocks, component_columns, read_json_blocks
 from bylab.sensors.models import Datastream, FeatureOfInterest, Thing
 from bylab.sensors.sta_entities import observation_values
-from bylab.sensors.store import ID_TIME_BITS
+from bylab.sensors.observation_ids import ID_TIME_BITS
 from bylab.web.i18n import N_
 
 TIME = pa.timestamp("ms", tz="UTC")

@@ -37,7 +37,7 @@ from bylab.sensors.odata import (
 )
 from bylab.sensors.sta_entities import ObservationValues
 from bylab.sensors.sta_graph import Entity, Graph, iso, load_graph  # noqa: F401 (routes)
-from bylab.sensors.store import ID_TIME_BITS
+from bylab.sensors.observation_ids import ID_TIME_BITS
 
 SERVICE_PATH = "/sta/v1.1"
 DEFAULT_TOP = 100

@@ -47,7 +47,8 @@ from bylab.sensors.sta_entities import (
     observation_values,
     text,
 )
-from bylab.sensors.store import ID_TIME_BITS, LATER_COLUMNS
+from bylab.sensors.observation_ids import ID_TIME_BITS
+from bylab.sensors.store import LATER_COLUMNS
 
 TIME = pa.timestamp("ms", tz="UTC")
 # POST below an entity: (entity set, navigation) -> (set created, link to the parent).

@@ -60,8 +60,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from functools import cached_property, lru_cache
-from itertools import groupby
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -71,11 +70,18 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from bylab.errors import Conflict
+from bylab.sensors.observation_ids import (
+    ID_FIELD,
+    ID_TIME_BITS,
+    Moves,
+    datastream_range,
+    placed,
+    with_id_column,
+)
 from bylab.storage.tables import TableStore, sql_string
 
-ID_TIME_BITS = 42  # epoch milliseconds fit 42 bits until the year 2109
 OBSERVATION_SCHEMA = pa.schema([
-    pa.field("id", pa.int64(), nullable=False),
+    ID_FIELD,
     pa.field("datastream_id", pa.int32(), nullable=False),
     pa.field("phenomenon_time", pa.timestamp("ms", tz="UTC"), nullable=False),
     pa.field("result", pa.float64()),  # null when the result is not a number
@@ -102,72 +108,14 @@ APPEND_COMPRESSION_LEVEL = 1  # fresh day files favour speed; compactions use zs
 MANIFEST = "manifest.json"
 TOMBSTONES = "tombstones.json"
 MOVED = "moved.json"
-# 2100-01-01 UTC: no observation is that late (future times are refused), so a datastream's
-# ids from here to the top of its range are free for substitutes, counted down from the top.
-SUBSTITUTES_FROM_MS = 4_102_444_800_000
 Ranges = list[tuple[int, int]]  # sorted, disjoint id ranges, both ends included
-Place = tuple[int, int]  # (datastream id, epoch milliseconds of the phenomenonTime)
+
 
 
 @dataclass(frozen=True)
 class MonthManifest:
     file: str  # relative to the store root
     replaces: tuple[str, ...]  # day files (relative) merged into ``file``
-
-
-@dataclass(frozen=True)
-class Moves:
-    """The observations stored at another place than their id names: moved to a new
-    phenomenonTime, or given a substitute id because a moved observation holds theirs."""
-
-    places: dict[int, Place]  # id -> where its observation is
-
-    @cached_property
-    def by_place(self) -> dict[int, int]:
-        """The natural id of each place (``datastream << 42 | epoch ms``) -> the id there."""
-        return {datastream << ID_TIME_BITS | time_ms: identifier
-                for identifier, (datastream, time_ms) in self.places.items()}
-
-    def day(self, identifier: int) -> date:
-        """The day an observation is stored under."""
-        place = self.places.get(identifier)
-        return _day(place[1] if place else _time_ms(identifier))
-
-    def range_days(self, low: int, high: int) -> tuple[date, date] | None:
-        """The first and last day a range's ids are stored under; None when it spans
-        datastreams. A longer range is a Datastream's or a run of natural ids: a moved id's
-        tombstone lasts only while ``delete`` purges its row."""
-        if low == high:
-            return self.day(low), self.day(low)
-        if low >> ID_TIME_BITS != high >> ID_TIME_BITS:
-            return None
-        return _day(_time_ms(low)), _day(_time_ms(high))
-
-    def substitutes(self, datastream_id: int, count: int) -> list[int]:
-        """``count`` ids for the datastream's observations whose natural ids moved ones hold:
-        below the substitutes given before, counted down from the top of its range."""
-        low, high = datastream_range(datastream_id)
-        given = [identifier for identifier in self.places
-                 if low + SUBSTITUTES_FROM_MS <= identifier <= high]
-        start = min(given, default=high + 1)
-        return list(range(start - count, start))
-
-    def without(self, ids: Iterable[int]) -> Moves:
-        gone = set(ids)
-        return Moves({identifier: place for identifier, place in self.places.items()
-                      if identifier not in gone})
-
-    def after(self, rows: pa.Table) -> Moves:
-        """The moves once ``rows`` (with their ids) are stored where their times say."""
-        places = dict(self.places)
-        for identifier, datastream, moment in zip(
-                rows["id"].to_pylist(), rows["datastream_id"].to_pylist(),
-                pc.cast(rows["phenomenon_time"], pa.int64()).to_pylist(), strict=True):
-            if datastream << ID_TIME_BITS | moment == identifier:
-                places.pop(identifier, None)  # back at the time its id names
-            else:
-                places[identifier] = (datastream, moment)
-        return Moves(places)
 
 
 def _column(values: Any, type_: pa.DataType) -> pa.Array | pa.ChunkedArray:
@@ -202,12 +150,6 @@ def with_ids(batch: pa.Table) -> pa.Table:
     return pa.Table.from_arrays([ids, *columns], schema=OBSERVATION_SCHEMA)
 
 
-def datastream_range(datastream_id: int) -> tuple[int, int]:
-    """The ids every observation of a datastream can have."""
-    low = datastream_id << ID_TIME_BITS
-    return low, low + (1 << ID_TIME_BITS) - 1
-
-
 def merged_ranges(ranges: Iterable[tuple[int, int]]) -> Ranges:
     """Ranges sorted, with overlapping and touching ones joined."""
     merged: Ranges = []
@@ -228,14 +170,6 @@ def covered(ids: numpy.ndarray, ranges: Ranges) -> numpy.ndarray:
     position = numpy.searchsorted(lows, ids, side="right") - 1
     inside = position >= 0
     return inside & (ids <= highs[numpy.maximum(position, 0)])
-
-
-def _time_ms(identifier: int) -> int:
-    return identifier & ((1 << ID_TIME_BITS) - 1)
-
-
-def _day(time_ms: int) -> date:
-    return datetime.fromtimestamp(time_ms / 1000, UTC).date()
 
 
 def _overlaps(low: int, high: int, first: date | None, last: date | None, moves: Moves
@@ -437,7 +371,7 @@ class ObservationStore:
             return rows
         with self._write_lock():
             moves = self.moves()
-            rows, substitutes = _placed(rows, moves)
+            rows, substitutes = placed(rows, moves)
             new_rows = self._new_rows(rows)
             if substitutes:  # recorded before the rows: an unrecorded one could not be found
                 self._write_moves(Moves(moves.places | substitutes))
@@ -455,7 +389,7 @@ class ObservationStore:
         with self._write_lock():
             moves = self.moves()
             self._refuse_taken_places(rows, ids, moves)
-            rows = _with_id_column(rows, numpy.array(ids, numpy.int64))
+            rows = with_id_column(rows, numpy.array(ids, numpy.int64))
             self._write_tombstones([*self.tombstones(), *((int(i), int(i)) for i in ids)])
             self._purge_ids(numpy.array(ids, numpy.int64), moves)
             moved = moves.after(rows)
@@ -465,12 +399,12 @@ class ObservationStore:
 
     def _refuse_taken_places(self, rows: pa.Table, ids: list[int], moves: Moves) -> None:
         """Refuse to give an observation the time of another stored one of its datastream."""
-        placed, _ = _placed(rows, moves)
-        holders = placed["id"].to_numpy()
+        at_places, _ = placed(rows, moves)
+        holders = at_places["id"].to_numpy()
         others = holders != numpy.array(ids, numpy.int64)
         if not others.any():
             return
-        stored = self._stored_ids(_sorted_for_writing(placed.filter(pa.array(others))))
+        stored = self._stored_ids(_sorted_for_writing(at_places.filter(pa.array(others))))
         if len(stored) and _is_in_sorted(holders[others], stored).any():
             raise Conflict("another Observation of the Datastream has that phenomenonTime",
                            field="phenomenonTime")
@@ -693,45 +627,6 @@ def _without(ranges: Ranges, removed: Ranges) -> Ranges:
         if start <= high:
             remaining.append((start, high))
     return remaining
-
-
-def _placed(rows: pa.Table, moves: Moves) -> tuple[pa.Table, dict[int, Place]]:
-    """``rows`` (natural ids) with the id of the observation at each one's place: a moved
-    observation's where one moved to, a new substitute where a moved one holds the natural
-    id. Returns the substitutes given too. Rows of datastreams without moves cost one check."""
-    if not moves.places:
-        return rows, {}
-    moved_datastreams = pa.array(sorted({place[0] for place in moves.places.values()}),
-                                 pa.int32())
-    if not pc.any(pc.is_in(rows["datastream_id"], value_set=moved_datastreams)).as_py():
-        return rows, {}
-    natural = rows["id"].to_numpy()
-    ids = natural.copy()
-    by_place = moves.by_place
-    located = numpy.isin(natural, numpy.fromiter(by_place, numpy.int64, len(by_place)))
-    ids[located] = [by_place[identifier] for identifier in natural[located].tolist()]
-    held = ~located & numpy.isin(natural, numpy.fromiter(moves.places, numpy.int64,
-                                                         len(moves.places)))
-    substitute_of = _substitutes(numpy.unique(natural[held]), moves)
-    ids[held] = [substitute_of[identifier] for identifier in natural[held].tolist()]
-    places = {substitute: (natural_id >> ID_TIME_BITS, _time_ms(natural_id))
-              for natural_id, substitute in substitute_of.items()}
-    return _with_id_column(rows, ids), places
-
-
-def _substitutes(natural_ids: numpy.ndarray, moves: Moves) -> dict[int, int]:
-    """A new substitute id for each of these sorted natural ids."""
-    substitute_of = {}
-    for datastream, group in groupby(natural_ids.tolist(), key=lambda i: i >> ID_TIME_BITS):
-        wanted = list(group)
-        substitute_of.update(zip(wanted, moves.substitutes(datastream, len(wanted)),
-                                 strict=True))
-    return substitute_of
-
-
-def _with_id_column(rows: pa.Table, ids: numpy.ndarray) -> pa.Table:
-    return rows.set_column(rows.schema.get_field_index("id"), OBSERVATION_SCHEMA.field("id"),
-                           pa.array(ids, pa.int64()))
 
 
 def _within(low: int, high: int, months: set[str], moves: Moves) -> bool:
