@@ -111,6 +111,11 @@ class Settings(BaseSettings):
         default=5000, description="Most observations ingestion stores (then acknowledges) at once.")
     mqtt_batch_ms: int = Field(
         default=200, description="Longest wait (ms) before ingestion stores a partial batch.")
+    sta_mqtt_publish: bool = Field(
+        default=False,
+        description="Publish each new Observation of a public Datastream to the MQTT broker "
+                    "on the SensorThings topics (`v1.1/Observations`, "
+                    "`v1.1/Datastreams(<id>)/Observations`, ...), for live clients.")
     sensor_max_future_s: int = Field(
         default=3600,
         description="How far (seconds) an observation's time may lie in the future before it "

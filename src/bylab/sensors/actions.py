@@ -240,6 +240,10 @@ def observations_store_checked(ctx: Context, batch: pa.Table) -> int:
     fresh = observation_store(ctx).append(batch)
     if fresh.num_rows:
         _update_spans(ctx, fresh)
+        if ctx.settings.sta_mqtt_publish:
+            # Imported here: sta_mqtt renders with sta.py, which imports this module.
+            from bylab.sensors.sta_mqtt import observations_publish
+            observations_publish(ctx, fresh)
     return fresh.num_rows
 
 

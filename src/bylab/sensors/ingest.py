@@ -22,13 +22,21 @@ from paho.mqtt.properties import Properties
 from bylab.core import Context
 from bylab.errors import InvalidInput
 from bylab.sensors.actions import datastream_index, dead_letters_add, observations_store
-from bylab.sensors.payloads import Parsed, parse_payload
+from bylab.sensors.payloads import Parsed, creates_observations, parse_payload
+from bylab.sensors.sta_mqtt import ORIGIN_PROPERTY
 from bylab.sensors.store import observation_table
 
 log = logging.getLogger("bylab.sensors.ingest")
 NEVER_EXPIRES = 0xFFFFFFFF
 RECEIVE_MAXIMUM = 65535  # unacknowledged messages the broker may send us at once
 INDEX_REFRESH_S = 5.0
+
+
+def _carries_observations(message: mqtt.MQTTMessage) -> bool:
+    """False for SensorThings notifications, bylab's own (``sta_mqtt``) among them: they
+    share the topics that create Observations, and were stored before they were sent."""
+    origin = getattr(message.properties, "UserProperty", None) or []
+    return ORIGIN_PROPERTY not in origin and creates_observations(message.topic)
 
 
 class Ingestor:
@@ -79,7 +87,8 @@ class Ingestor:
             self._index, self._index_read = datastream_index(self.ctx), time.monotonic()
         parsed = Parsed()
         for message in batch:
-            parse_payload(message.payload, message.topic, self._index, parsed)
+            if _carries_observations(message):
+                parse_payload(message.payload, message.topic, self._index, parsed)
         new = observations_store(self.ctx, observation_table(
             parsed.datastream_ids, parsed.times_ms, parsed.results, parsed.feature_ids))
         dead_letters_add(self.ctx, parsed.rejected)

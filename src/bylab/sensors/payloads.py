@@ -4,6 +4,8 @@ Two payload shapes are accepted, alone or as a JSON array of several:
 
 * SensorThings-style: ``{"phenomenonTime": "...", "result": 1.5, "Datastream": {"@iot.id": 3}}``;
   the datastream may instead come from the topic (``.../Datastreams(3)/Observations``).
+  Published to the SensorThings topics ``v1.1/Observations`` or
+  ``v1.1/Datastreams(<id>)/Observations``, it creates an Observation as OGC 18-088 §14.2 says.
 * Simple: ``{"sensor": "Valand/pm25", "time": "...", "value": 1.5, "unit": "µg/m³"}``; the
   sensor name is looked up in ``mqtt_sensor_mapping``, else taken as the datastream key.
 
@@ -19,6 +21,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 TOPIC_DATASTREAM = re.compile(r"Datastreams\((\d+)\)")
+STA_TOPICS = "v1.1/"
+STA_CREATE_TOPIC = re.compile(r"v1\.1/(?:Datastreams\(\d+\)/)?Observations")
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,15 @@ def _observation(item: Any, topic: str, index: DatastreamIndex, now_ms: int
         raise BadObservation(f"wrong unit '{unit}': datastream '{datastream.key}' is in "
                              f"'{datastream.unit_symbol}'")
     return datastream, time_ms, result
+
+
+def creates_observations(topic: str) -> bool:
+    """Whether a message on ``topic`` carries observations to store. Of the SensorThings
+    topics (OGC 18-088 §14), only ``v1.1/Observations`` and
+    ``v1.1/Datastreams(<id>)/Observations`` create; the others (``v1.1/Things``,
+    ``v1.1/Observations(<id>)``, ...) are notifications for subscribers, so a ``v1.1/#``
+    subscription passes over them."""
+    return not topic.startswith(STA_TOPICS) or STA_CREATE_TOPIC.fullmatch(topic) is not None
 
 
 def parse_payload(payload: bytes, topic: str, index: DatastreamIndex, into: Parsed,

@@ -170,7 +170,7 @@ class ObservationScope:
     feature_id: int | None = None
 
 
-def _observation(row: tuple[Any, ...]) -> Entity:
+def observation_entity(row: tuple[Any, ...]) -> Entity:
     """An Observation from a row of ``OBSERVATION_SELECT``; ``_values`` keeps the stored form
     of its result and optional properties."""
     identifier, datastream_id, phenomenon_time, result, result_time, feature_id, *rest = row
@@ -259,7 +259,7 @@ def observations_page(ctx: Context, scope: ObservationScope, options: Options
     if options.count:
         total = int(connection.execute(f"SELECT count(*) FROM {scan} WHERE {where}",
                                        parameters).fetchall()[0][0])
-    return [_observation(row) for row in rows[:options.top]], total, len(rows) > options.top
+    return [observation_entity(row) for row in rows[:options.top]], total, len(rows) > options.top
 
 
 def _observation_column(name: str) -> str:
@@ -281,7 +281,7 @@ def observation_get(ctx: Context, graph: Graph, identifier: int) -> Entity:
         f"SELECT {OBSERVATION_SELECT} FROM {scan} WHERE id = ?", [identifier]).fetchall()
     if not rows:
         raise NotFound("no Observations({identifier})", identifier=identifier)
-    return _observation(rows[0])
+    return observation_entity(rows[0])
 
 
 # --- navigation ----------------------------------------------------------------------------
@@ -522,10 +522,13 @@ def _data_array_collection(request: Request, source: list[Entity] | ObservationS
 
 # --- resource paths ------------------------------------------------------------------------
 
-def service_root(root: str) -> Entity:
+def service_root(root: str, extensions: Entity | None = None) -> Entity:
+    """The service root; ``extensions`` maps further conformance classes to their settings
+    (the MQTT ones' endpoints, from ``sta_mqtt.server_settings``)."""
+    extensions = extensions or {}
     return {
         "value": [{"name": name, "url": f"{root}/{name}"} for name in ENTITY_TYPES],
-        "serverSettings": {"conformance": CONFORMANCE},
+        "serverSettings": {"conformance": CONFORMANCE + list(extensions), **extensions},
     }
 
 
