@@ -17,7 +17,7 @@ from bylab.sensors.dataarray import observations_create, read_body
 from bylab.sensors.positions import thing_positions
 from bylab.sensors.sta import SERVICE_PATH, Request as StaRequest, load_graph, service_root, sta_get
 from bylab.sensors.sta_change import sta_delete, sta_update
-from bylab.sensors.sta_mqtt import server_settings
+from bylab.sensors.sta_mqtt import claimed_classes, server_settings
 from bylab.sensors.sta_write import sta_create
 from bylab.web.security import ContextDep, check_csrf
 from bylab.web.templating import render
@@ -34,7 +34,7 @@ def _service_root_url(request: Request, configured: str) -> str:
 def sta_root(request: Request, ctx: ContextDep) -> dict[str, Any]:
     """SensorThings service root: the entity sets and the conformance classes."""
     return service_root(_service_root_url(request, ctx.settings.base_url),
-                        server_settings(ctx.settings))
+                        server_settings(ctx.settings), claimed_classes(ctx.settings))
 
 
 @router.get(SERVICE_PATH + "/{resource:path}", include_in_schema=False)

@@ -522,13 +522,14 @@ def _data_array_collection(request: Request, source: list[Entity] | ObservationS
 
 # --- resource paths ------------------------------------------------------------------------
 
-def service_root(root: str, extensions: Entity | None = None) -> Entity:
-    """The service root; ``extensions`` maps further conformance classes to their settings
-    (the MQTT ones' endpoints, from ``sta_mqtt.server_settings``)."""
-    extensions = extensions or {}
+def service_root(root: str, extensions: Entity | None = None,
+                 claimed: list[str] | None = None) -> Entity:
+    """The service root; ``extensions`` maps further classes to their settings (the MQTT
+    ones' endpoints, from ``sta_mqtt.server_settings``), ``claimed`` names those of them bylab
+    conforms to."""
     return {
         "value": [{"name": name, "url": f"{root}/{name}"} for name in ENTITY_TYPES],
-        "serverSettings": {"conformance": CONFORMANCE + list(extensions), **extensions},
+        "serverSettings": {"conformance": CONFORMANCE + (claimed or []), **(extensions or {})},
     }
 
 

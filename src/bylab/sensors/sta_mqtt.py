@@ -188,9 +188,16 @@ def creation_enabled(settings: Settings) -> bool:
 
 
 def server_settings(settings: Settings) -> dict[str, Any]:
-    """The MQTT part of the service root's ``serverSettings``: each enabled class, and its
-    endpoints under the class's name as OGC 18-088 §8.2 shows."""
+    """The MQTT part of the service root's ``serverSettings``: the endpoint of each enabled
+    class under the class's name, as OGC 18-088 §8.2 shows."""
     endpoint = {"endpoints": [f"mqtt://{settings.mqtt_host}:{settings.mqtt_port}"]}
     enabled = {CREATE_CONFORMANCE: creation_enabled(settings),
                RECEIVE_CONFORMANCE: settings.sta_mqtt_publish}
     return {name: endpoint for name, on in enabled.items() if on}
+
+
+def claimed_classes(settings: Settings) -> list[str]:
+    """The enabled MQTT classes bylab conforms to. Receiving updates is not claimed: the
+    class asks for notifications of every entity set, and bylab publishes Observations only
+    (its endpoint is still named, so clients find the broker)."""
+    return [CREATE_CONFORMANCE] if creation_enabled(settings) else []
