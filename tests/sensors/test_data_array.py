@@ -14,7 +14,9 @@ from typer.testing import CliRunner
 
 from bylab.cli import app
 from bylab.errors import InvalidInput
+from bylab.sensors import dataarray
 from bylab.sensors.dataarray import DUCKDB_BODY_BYTES
+from bylab.sensors.dataarray_json import read_json_blocks
 from tests.web.conftest import csrf_of, log_in
 
 STA = "/sta/v1.1"
@@ -176,6 +178,36 @@ def test_cli_imports_a_data_array_file(tmp_path: Path, monkeypatch: pytest.Monke
     stored = runner.invoke(app, ["sensors", "import", str(first_row)])
     assert "1 observations new" in stored.stdout  # the refused file stored nothing
 
+
+
+def test_cli_reads_a_large_data_array_file_with_the_fast_reader(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file above DUCKDB_BODY_BYTES goes through DuckDB's reader, as an HTTP body does; a
+    bad row deep in it refuses the file by its row number and stores nothing."""
+    monkeypatch.setenv("BYLAB_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("BYLAB_SECRET_KEY", "test-secret")
+    fast_reads = []
+    monkeypatch.setattr(dataarray, "read_json_blocks", lambda body: fast_reads.append(
+        len(body)) or read_json_blocks(body))
+    runner = CliRunner()
+    assert runner.invoke(app, ["sensors", "thing-add", "Valand"]).exit_code == 0
+    assert runner.invoke(app, ["sensors", "datastream-add", "Valand", "Valand/pm25",
+                               "--name", "PM2.5", "--property", "PM2.5", "--unit-name", "µg/m³",
+                               "--unit-symbol", "µg/m³"]).exit_code == 0
+    rows: list[list[object]] = [[f"2022-01-{1 + minute // 1440:02d}T{minute // 60 % 24:02d}:"
+                                 f"{minute % 60:02d}:00Z", minute / 10] for minute in range(8000)]
+    good_time, rows[6000][0] = rows[6000][0], "not a time"
+    large = tmp_path / "large.json"
+    large.write_text(json.dumps(_document(1, rows)))
+    assert large.stat().st_size >= DUCKDB_BODY_BYTES
+    refused = runner.invoke(app, ["sensors", "import", str(large)])
+    assert isinstance(refused.exception, InvalidInput)
+    assert str(refused.exception).startswith("large.json, row 6001, field 'phenomenonTime'")
+    rows[6000][0] = good_time
+    large.write_text(json.dumps(_document(1, rows)))
+    imported = runner.invoke(app, ["sensors", "import", str(large)])
+    assert "8,000 rows read, 8,000 observations new" in imported.stdout, imported.output
+    assert len(fast_reads) == 2
 
 def _rows_as_table(datastream_id: int, rows: list[list[object]]) -> pa.Table:
     return pa.table({"Datastream/id": pa.array([datastream_id] * len(rows), pa.int64()),
