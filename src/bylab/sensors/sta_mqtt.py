@@ -31,6 +31,7 @@ from bylab.sensors.actions import visible_things_clause
 from bylab.sensors.models import Datastream, Thing
 from bylab.sensors.sta import SERVICE_PATH, Options, Request, observation_entity, render
 from bylab.sensors.sta_graph import Graph
+from bylab.sensors.store import OBSERVATION_SCHEMA
 from bylab.settings import Settings
 
 log = logging.getLogger("bylab.sensors.sta_mqtt")
@@ -149,22 +150,23 @@ def _to_publish(fresh: pa.Table) -> pa.Table:
     return keyed.filter(pc.equal(keyed["phenomenon_time"], keyed["phenomenon_time_max"]))
 
 
-def observation_messages(ctx: Context, root: str, row: dict[str, Any]
-                         ) -> list[tuple[str, bytes]]:
-    """The four (topic, payload) notifications of one stored observation row."""
-    entity = observation_entity(tuple(row[name] for name in (
-        "id", "datastream_id", "phenomenon_time", "result", "result_time", "feature_id",
-        "result_json", "result_quality", "valid_time", "parameters")))
+def observation_messages(ctx: Context, root: str, rows: pa.Table) -> list[tuple[str, bytes]]:
+    """The four (topic, payload) notifications of each stored observation row."""
     # No $expand, so the renderer reads no related entity from the graph.
     request = Request(ctx=ctx, graph=Graph(sets={}, thing_locations=[]), root=root, path=root,
                       params={})
-    payload = json.dumps(render(request, "Observations", entity, Options())).encode()
-    topics = [f"{VERSION_TOPIC}/Observations",
-              f"{VERSION_TOPIC}/Datastreams({row['datastream_id']})/Observations",
-              f"{VERSION_TOPIC}/Observations({row['id']})"]
-    if row["feature_id"] is not None:
-        topics.append(f"{VERSION_TOPIC}/FeaturesOfInterest({row['feature_id']})/Observations")
-    return [(topic, payload) for topic in topics]
+    messages = []
+    for row in zip(*(rows[name].to_pylist() for name in OBSERVATION_SCHEMA.names), strict=True):
+        entity = observation_entity(row)
+        payload = json.dumps(render(request, "Observations", entity, Options())).encode()
+        identifier, datastream_id, feature_id = row[0], entity["_datastream"], entity["_feature"]
+        topics = [f"{VERSION_TOPIC}/Observations",
+                  f"{VERSION_TOPIC}/Datastreams({datastream_id})/Observations",
+                  f"{VERSION_TOPIC}/Observations({identifier})"]
+        if feature_id is not None:
+            topics.append(f"{VERSION_TOPIC}/FeaturesOfInterest({feature_id})/Observations")
+        messages.extend((topic, payload) for topic in topics)
+    return messages
 
 
 def observations_publish(ctx: Context, fresh: pa.Table) -> None:
@@ -175,9 +177,7 @@ def observations_publish(ctx: Context, fresh: pa.Table) -> None:
         return
     shown = _to_publish(fresh.filter(pc.is_in(fresh["datastream_id"], pa.array(
         sorted(public), pa.int32()))))
-    root = service_root_url(ctx.settings)
-    messages = [message for row in shown.to_pylist()
-                for message in observation_messages(ctx, root, row)]
+    messages = observation_messages(ctx, service_root_url(ctx.settings), shown)
     publisher_for(ctx.settings).publish(messages)
 
 
