@@ -120,10 +120,10 @@ def test_bad_counts_leave_no_run_behind(embedded: Bylab, tmp_path: Path) -> None
 
 def test_cancel_a_running_run(embedded: Bylab) -> None:
     ctx = system_with_molde(embedded)
-    # eight hours of a larger town: far more SUMO time than a cancel takes to act, even when a
+    # a day of a larger town: far more SUMO time than a cancel takes to act, even when a
     # loaded machine stalls this test's thread for seconds
     long_run = run_submit(ctx, small_request(
-        network=NetworkSpec(size=4), demand=DemandInput(population=3000, simulated_hours=8)))
+        network=NetworkSpec(size=4), demand=DemandInput(population=3000, simulated_hours=24)))
     thread = run_start(ctx, long_run.id)
     deadline = time.monotonic() + 30
     while (current := run_get(ctx, long_run.id)).phase != "simulating" or current.progress < 0.16:
